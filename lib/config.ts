@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+const brokerList = z
+  .string()
+  .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port'))
+      .min(1, 'at least one broker is needed'),
+  );
+
+const milliseconds = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+export const ConfigSchema = z.object({
+  KAFKA_BROKERS: brokerList.default(['127.0.0.1:9092']),
+  KAFKA_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name: 1 to 249 of [A-Za-z0-9._-]')
+    .default('order-events'),
+  KAFKA_CLIENT_ID: z.string().min(1).max(255).default('order-producer'),
+  /** The most a publish may take, before the Lambda's own remaining time is considered. */
+  PUBLISH_TIMEOUT_MS: milliseconds(10_000, 100, 28_000),
+  /** Kept free before the Lambda's own timeout, to answer and log after a deadline passes. */
+  DEADLINE_MARGIN_MS: milliseconds(500, 0, 10_000),
+  KAFKA_CONNECTION_TIMEOUT_MS: milliseconds(3_000, 100, 30_000),
+  KAFKA_REQUEST_TIMEOUT_MS: milliseconds(5_000, 100, 30_000),
+  LOG_LEVEL: z
+    .enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent'])
+    .transform((level) => level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT')
+    .default('INFO'),
+});
+
+export interface Config {
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly topic: string;
+    readonly clientId: string;
+    readonly connectionTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+  };
+  readonly publishTimeoutMs: number;
+  readonly deadlineMarginMs: number;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+/** Parses the environment once; a bad variable fails the cold start with its name and form. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set": `KAFKA_TOPIC=` in a .env file should not blank the topic.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = ConfigSchema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '(environment)');
+      return `${variable}=${JSON.stringify(env[variable] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const parsed = result.data;
+  return deepFreeze({
+    kafka: {
+      brokers: parsed.KAFKA_BROKERS,
+      topic: parsed.KAFKA_TOPIC,
+      clientId: parsed.KAFKA_CLIENT_ID,
+      connectionTimeoutMs: parsed.KAFKA_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: parsed.KAFKA_REQUEST_TIMEOUT_MS,
+    },
+    publishTimeoutMs: parsed.PUBLISH_TIMEOUT_MS,
+    deadlineMarginMs: parsed.DEADLINE_MARGIN_MS,
+    logLevel: parsed.LOG_LEVEL,
+  });
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

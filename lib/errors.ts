@@ -1,0 +1,70 @@
+/**
+ * Every failure the publisher can report. Each says whether the client may retry it, in the
+ * way kafkajs errors do (`KafkaJSError.retriable`); lib/http/problem.ts maps them to HTTP.
+ */
+
+export interface FieldError {
+  /** A JSON Pointer (RFC 6901) into the request body; "" is the body itself. */
+  path: string;
+  message: string;
+}
+
+export abstract class PublisherError extends Error {
+  abstract readonly retriable: boolean;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidJsonError extends PublisherError {
+  readonly retriable = false;
+}
+
+export class UnsupportedMediaTypeError extends PublisherError {
+  readonly retriable = false;
+}
+
+export class PayloadTooLargeError extends PublisherError {
+  readonly retriable = false;
+  constructor(
+    readonly limitBytes: number,
+    readonly actualBytes: number,
+  ) {
+    super(`The body is ${actualBytes} bytes; the limit is ${limitBytes} bytes.`);
+  }
+}
+
+export class ValidationError extends PublisherError {
+  readonly retriable = false;
+  constructor(readonly errors: readonly FieldError[]) {
+    super(`The order is invalid: ${errors.map((e) => `${e.path || '(body)'} ${e.message}`).join('; ')}`);
+  }
+}
+
+/** Kafka could not take the record, and nothing was written: the client should retry. */
+export class KafkaUnavailableError extends PublisherError {
+  readonly retriable = true;
+}
+
+/**
+ * The deadline passed, or the connection failed, after the record may have reached the broker.
+ * It may or may not be in the topic; a retry can produce a duplicate that consumers must drop
+ * by its event id.
+ */
+export class PublishOutcomeUnknownError extends PublisherError {
+  readonly retriable = true;
+}
+
+/** Kafka refused the record for a reason a retry will not fix (authorization, record too large). */
+export class PublishRejectedError extends PublisherError {
+  readonly retriable = false;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

@@ -1,0 +1,36 @@
+import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+
+/**
+ * kafkajs logs through our structured logger, at WARN and above: its ERROR lines for each
+ * failed attempt are retried and reported once by the publisher, so they are warnings here.
+ */
+function kafkaLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ level, log }) => {
+      const { message, ...extra } = log;
+      const line = `kafkajs: ${message}`;
+      if (level <= KafkaLogLevel.WARN) logger.warn(line, extra);
+      else logger.debug(line, extra);
+    };
+}
+
+export function kafkaClientConfig(config: Config['kafka'], logger: Logger): KafkaConfig {
+  return {
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    connectionTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    enforceRequestTimeout: true,
+    // Retries are few and short: the publisher's deadline is the real bound, and a retry that
+    // starts after it is wasted work in a Lambda about to be frozen.
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: kafkaLogCreator(logger),
+  };
+}
+
+export function createKafka(config: Config['kafka'], logger: Logger): Kafka {
+  return new Kafka(kafkaClientConfig(config, logger));
+}

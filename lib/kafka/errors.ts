@@ -1,0 +1,103 @@
+import { KafkaUnavailableError, PublishOutcomeUnknownError, PublishRejectedError, type PublisherError } from '../errors';
+
+/**
+ * Broker answers that prove the record was not appended: the partition had no leader here, or
+ * the ISR was below min.insync.replicas when the broker checked, before appending.
+ */
+const NOT_WRITTEN_PROTOCOL_ERRORS = new Set([
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'BROKER_NOT_AVAILABLE',
+  'REPLICA_NOT_AVAILABLE',
+  'KAFKA_STORAGE_ERROR',
+  'NETWORK_EXCEPTION',
+  'COORDINATOR_NOT_AVAILABLE',
+  'CONCURRENT_TRANSACTIONS',
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'INVALID_PRODUCER_EPOCH',
+  'UNKNOWN_PRODUCER_ID',
+]);
+
+/** kafkajs errors raised before any produce request left the client. */
+const NOT_SENT_ERRORS = new Set([
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSLockTimeout',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSSASLAuthenticationError',
+  'KafkaJSNonRetriableError',
+  'KafkaJSServerDoesNotSupportApiKey',
+]);
+
+/** Answers that no retry will change: the client must not be told to try again. */
+const REJECTED_PROTOCOL_ERRORS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_REQUIRED_ACKS',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'POLICY_VIOLATION',
+  'INVALID_TOPIC_EXCEPTION',
+]);
+
+interface KafkaJsErrorLike {
+  name?: string;
+  type?: string;
+  code?: string;
+  message?: string;
+  cause?: unknown;
+  originalError?: unknown;
+}
+
+/** The innermost error: kafkajs wraps the last attempt's error in KafkaJSNumberOfRetriesExceeded. */
+function rootCause(error: unknown): KafkaJsErrorLike {
+  let current = error as KafkaJsErrorLike;
+  for (let depth = 0; depth < 10; depth++) {
+    const inner = (current?.originalError ?? current?.cause) as KafkaJsErrorLike | undefined;
+    if (!inner || typeof inner !== 'object') break;
+    current = inner;
+  }
+  return current ?? {};
+}
+
+export function describeKafkaError(error: unknown): string {
+  const root = rootCause(error);
+  const what = root.type ?? root.code ?? root.name ?? 'Error';
+  return `${what}: ${root.message ?? String(error)}`;
+}
+
+/** Connecting failed: no record of this request was sent. */
+export function connectFailure(error: unknown): PublisherError {
+  return new KafkaUnavailableError(`Kafka is unavailable: ${describeKafkaError(error)}`, { cause: error });
+}
+
+/**
+ * A send failed. Only errors that prove the broker did not append the record become 503: a
+ * timeout or a dropped connection after the request was written leaves the outcome unknown.
+ */
+export function sendFailure(error: unknown, options: { requestTimedOut: boolean }): PublisherError {
+  const root = rootCause(error);
+  const detail = describeKafkaError(error);
+  if (root.type && REJECTED_PROTOCOL_ERRORS.has(root.type)) {
+    return new PublishRejectedError(`Kafka rejected the record: ${detail}`, { cause: error });
+  }
+  const provablyNotWritten =
+    (root.type !== undefined && NOT_WRITTEN_PROTOCOL_ERRORS.has(root.type)) ||
+    (root.name !== undefined && NOT_SENT_ERRORS.has(root.name)) ||
+    (root.name === 'KafkaJSConnectionError' && root.code === 'ECONNREFUSED') ||
+    root.code === 'ECONNREFUSED';
+  if (provablyNotWritten && !options.requestTimedOut) {
+    return new KafkaUnavailableError(`Kafka could not take the record: ${detail}`, { cause: error });
+  }
+  return new PublishOutcomeUnknownError(
+    `The record may or may not have been written: ${detail}`,
+    { cause: error },
+  );
+}

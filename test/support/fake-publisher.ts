@@ -1,0 +1,41 @@
+import type { Deadline } from '../../lib/deadline';
+import type { Logger } from '../../lib/log';
+import type { Delivery, OutgoingMessage, Publisher } from '../../lib/publish';
+
+/** A Publisher that records what it was asked to send and answers as the test says. */
+export class FakePublisher implements Publisher {
+  readonly sent: OutgoingMessage[][] = [];
+  readonly deadlines: Deadline[] = [];
+  private nextOffset = 0;
+
+  constructor(private readonly answer?: (messages: readonly OutgoingMessage[]) => Promise<Delivery[]>) {}
+
+  async publish(messages: readonly OutgoingMessage[], { deadline }: { deadline: Deadline }): Promise<Delivery[]> {
+    this.sent.push([...messages]);
+    this.deadlines.push(deadline);
+    if (this.answer) return this.answer(messages);
+    return messages.map((message) => ({
+      topic: 'order-events',
+      partition: 0,
+      offset: this.nextOffset++,
+      timestamp: new Date(message.timestampMs).toISOString(),
+    }));
+  }
+}
+
+/** A logger that keeps every line, to assert on what was (and was not) logged. */
+export class RecordingLogger implements Logger {
+  readonly lines: { level: string; message: string; extra: unknown[] }[] = [];
+  debug(message: string, ...extra: unknown[]) {
+    this.lines.push({ level: 'DEBUG', message, extra });
+  }
+  info(message: string, ...extra: unknown[]) {
+    this.lines.push({ level: 'INFO', message, extra });
+  }
+  warn(message: string, ...extra: unknown[]) {
+    this.lines.push({ level: 'WARN', message, extra });
+  }
+  error(message: string, ...extra: unknown[]) {
+    this.lines.push({ level: 'ERROR', message, extra });
+  }
+}

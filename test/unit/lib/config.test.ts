@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lib/config';
+import { ConfigError } from '../../../lib/errors';
+
+describe('parseConfig', () => {
+  it('falls back to the local defaults', () => {
+    expect(parseConfig({})).toEqual({
+      kafka: {
+        brokers: ['127.0.0.1:9092'],
+        topic: 'order-events',
+        clientId: 'order-producer',
+        connectionTimeoutMs: 3000,
+        requestTimeoutMs: 5000,
+      },
+      publishTimeoutMs: 10_000,
+      deadlineMarginMs: 500,
+      logLevel: 'INFO',
+    });
+  });
+
+  it('reads every variable, and treats an empty one as unset', () => {
+    const config = parseConfig({
+      KAFKA_BROKERS: 'b-1.msk:9098, b-2.msk:9098',
+      KAFKA_TOPIC: 'orders.v1',
+      KAFKA_CLIENT_ID: '',
+      PUBLISH_TIMEOUT_MS: '2500',
+      DEADLINE_MARGIN_MS: '250',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config.kafka.brokers).toEqual(['b-1.msk:9098', 'b-2.msk:9098']);
+    expect(config.kafka.topic).toBe('orders.v1');
+    expect(config.kafka.clientId).toBe('order-producer');
+    expect(config.publishTimeoutMs).toBe(2500);
+    expect(config.deadlineMarginMs).toBe(250);
+    expect(config.logLevel).toBe('DEBUG');
+  });
+
+  it('is frozen', () => {
+    const config = parseConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.kafka)).toBe(true);
+  });
+
+  it.each([
+    ['KAFKA_BROKERS', 'localhost'],
+    ['KAFKA_BROKERS', ' , '],
+    ['KAFKA_TOPIC', 'orders/with/slash'],
+    ['PUBLISH_TIMEOUT_MS', 'ten seconds'],
+    ['PUBLISH_TIMEOUT_MS', '60000'],
+    ['DEADLINE_MARGIN_MS', '-1'],
+    ['LOG_LEVEL', 'loud'],
+  ])('fails fast naming %s when it is %j', (variable, value) => {
+    expect(() => parseConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => parseConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable}=`));
+  });
+});

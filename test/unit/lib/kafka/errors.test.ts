@@ -1,0 +1,47 @@
+import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSRequestTimeoutError } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { KafkaUnavailableError, PublishOutcomeUnknownError, PublishRejectedError } from '../../../../lib/errors';
+import { connectFailure, sendFailure } from '../../../../lib/kafka/errors';
+
+const protocolError = (type: string, retriable = true) =>
+  new KafkaJSProtocolError({ type, message: `broker said ${type}`, code: 0, retriable } as never);
+const afterRetries = (error: Error) => new KafkaJSNumberOfRetriesExceeded(error, { retryCount: 3, retryTime: 1000 } as never);
+const refused = () => Object.assign(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
+
+describe('translating kafkajs errors', () => {
+  it.each([
+    ['NOT_ENOUGH_REPLICAS after retries', afterRetries(protocolError('NOT_ENOUGH_REPLICAS')), KafkaUnavailableError],
+    ['LEADER_NOT_AVAILABLE', protocolError('LEADER_NOT_AVAILABLE'), KafkaUnavailableError],
+    ['UNKNOWN_TOPIC_OR_PARTITION after retries', afterRetries(protocolError('UNKNOWN_TOPIC_OR_PARTITION')), KafkaUnavailableError],
+    ['a refused connection', afterRetries(refused()), KafkaUnavailableError],
+    ['NOT_ENOUGH_REPLICAS_AFTER_APPEND: appended to the leader, maybe not replicated', afterRetries(protocolError('NOT_ENOUGH_REPLICAS_AFTER_APPEND')), PublishOutcomeUnknownError],
+    ['a broker-side REQUEST_TIMED_OUT', afterRetries(protocolError('REQUEST_TIMED_OUT')), PublishOutcomeUnknownError],
+    ['a client-side request timeout', new KafkaJSRequestTimeoutError('Request produce(key: 0, version: 7) timed out'), PublishOutcomeUnknownError],
+    ['a connection closed mid-request', new KafkaJSConnectionError('Closed connection'), PublishOutcomeUnknownError],
+    ['an unclassified error', new Error('boom'), PublishOutcomeUnknownError],
+    ['MESSAGE_TOO_LARGE', protocolError('MESSAGE_TOO_LARGE', false), PublishRejectedError],
+    ['TOPIC_AUTHORIZATION_FAILED', protocolError('TOPIC_AUTHORIZATION_FAILED', false), PublishRejectedError],
+  ])('a send failing with %s becomes %O', (_, error, expected) => {
+    const translated = sendFailure(error, { requestTimedOut: false });
+    expect(translated).toBeInstanceOf(expected);
+    expect(translated.cause).toBe(error);
+  });
+
+  it('treats a "not written" answer as unknown when an earlier attempt of the same producer timed out', () => {
+    const translated = sendFailure(afterRetries(protocolError('NOT_ENOUGH_REPLICAS')), { requestTimedOut: true });
+    expect(translated).toBeInstanceOf(PublishOutcomeUnknownError);
+  });
+
+  it('names the root cause in the message', () => {
+    expect(sendFailure(afterRetries(protocolError('NOT_ENOUGH_REPLICAS')), { requestTimedOut: false }).message).toContain(
+      'NOT_ENOUGH_REPLICAS: broker said NOT_ENOUGH_REPLICAS',
+    );
+  });
+
+  it('reports any connect failure as unavailable and retriable: nothing was sent', () => {
+    const translated = connectFailure(afterRetries(refused()));
+    expect(translated).toBeInstanceOf(KafkaUnavailableError);
+    expect(translated.retriable).toBe(true);
+    expect(translated.message).toContain('ECONNREFUSED');
+  });
+});

@@ -1,0 +1,58 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One `npm test` runs every project. Groups run one after another: the fast unit tests first,
+ * then the tests against the real broker, and last the ones that stop and start it.
+ */
+const kafkaEnv = { KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', LOG_LEVEL: 'SILENT' };
+
+export default defineConfig({
+  test: {
+    reporters: ['default'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          env: { LOG_LEVEL: 'SILENT' },
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          exclude: ['test/integration/**/*.disruptive.test.ts'],
+          globalSetup: ['test/setup/kafka.ts'],
+          env: kafkaEnv,
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/setup/kafka.ts', 'test/setup/offline.ts'],
+          env: kafkaEnv,
+          testTimeout: 30_000,
+          hookTimeout: 180_000,
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
+          name: 'disruptive',
+          include: ['test/integration/**/*.disruptive.test.ts'],
+          globalSetup: ['test/setup/kafka.ts'],
+          env: kafkaEnv,
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 3 },
+        },
+      },
+    ],
+  },
+});
