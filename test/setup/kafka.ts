@@ -16,6 +16,6 @@ export default async function setup() {
   }
   return async () => {
     shared.kafkaUsers = (shared.kafkaUsers ?? 1) - 1;
-    if (shared.kafkaUsers === 0 && shared.kafkaStartedByUs) await stopKafka();
+    if (shared.kafkaUsers === 0 && shared.kafkaStartedByUs) await stopKafka({ brokers: 1 });
   };
 }
