@@ -43,14 +43,26 @@ export default defineConfig({
       },
       {
         test: {
+          // One file: it stops and starts the shared broker, so nothing may run beside it.
           name: 'disruptive',
           include: ['test/integration/**/*.disruptive.test.ts'],
           globalSetup: ['test/setup/kafka.ts'],
           env: kafkaEnv,
-          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
           sequence: { groupOrder: 3 },
+        },
+      },
+      {
+        test: {
+          // Against the local three-broker cluster, after the single broker's tests.
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/setup/kafka-cluster.ts'],
+          env: { LOG_LEVEL: 'SILENT' },
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          sequence: { groupOrder: 4 },
         },
       },
     ],

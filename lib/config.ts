@@ -3,15 +3,15 @@ import { ConfigError } from './errors';
 
 const brokerList = z
   .string()
-  .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean))
-  .pipe(
-    z
-      .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port'))
-      .min(1, 'at least one broker is needed'),
-  );
+  .transform((value) =>
+    value
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1, 'at least one broker is needed'));
 
-const milliseconds = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const milliseconds = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 export const ConfigSchema = z.object({
   KAFKA_BROKERS: brokerList.default(['127.0.0.1:9092']),
@@ -24,6 +24,8 @@ export const ConfigSchema = z.object({
   PUBLISH_TIMEOUT_MS: milliseconds(10_000, 100, 28_000),
   /** Kept free before the Lambda's own timeout, to answer and log after a deadline passes. */
   DEADLINE_MARGIN_MS: milliseconds(500, 0, 10_000),
+  /** GET /health answers 503 when the cluster's metadata takes longer than this. */
+  HEALTH_TIMEOUT_MS: milliseconds(2_000, 100, 10_000),
   KAFKA_CONNECTION_TIMEOUT_MS: milliseconds(3_000, 100, 30_000),
   KAFKA_REQUEST_TIMEOUT_MS: milliseconds(5_000, 100, 30_000),
   LOG_LEVEL: z
@@ -42,6 +44,7 @@ export interface Config {
   };
   readonly publishTimeoutMs: number;
   readonly deadlineMarginMs: number;
+  readonly healthTimeoutMs: number;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
@@ -68,6 +71,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     },
     publishTimeoutMs: parsed.PUBLISH_TIMEOUT_MS,
     deadlineMarginMs: parsed.DEADLINE_MARGIN_MS,
+    healthTimeoutMs: parsed.HEALTH_TIMEOUT_MS,
     logLevel: parsed.LOG_LEVEL,
   });
 }

@@ -9,11 +9,7 @@ export class Deadline {
    * The smaller of the configured bound and the Lambda's remaining time less a margin, so the
    * handler still answers (and logs) before Lambda or API Gateway (29 s) cut it off.
    */
-  static forInvocation(
-    remainingTimeMs: number,
-    options: { boundMs: number; marginMs: number },
-    now: () => number = Date.now,
-  ): Deadline {
+  static forInvocation(remainingTimeMs: number, options: { boundMs: number; marginMs: number }, now: () => number = Date.now): Deadline {
     const budget = Math.min(options.boundMs, remainingTimeMs - options.marginMs);
     return new Deadline(now() + budget, now);
   }

@@ -68,3 +68,11 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** A request header that we read (Idempotency-Key, traceparent, X-Amzn-Trace-Id) is malformed. */
+export class InvalidHeaderError extends PublisherError {
+  readonly retriable = false;
+  constructor(readonly errors: readonly FieldError[]) {
+    super(`Invalid header: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
+  }
+}

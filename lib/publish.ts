@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
+import type { BatchRecordReceipt, OrderReceipt } from './contracts/schemas';
 import type { Deadline } from './deadline';
+import { type PublisherError, PublishOutcomeUnknownError } from './errors';
 import type { Logger } from './log';
-import { toOrderMessage } from './orders/event';
+import { type RecordContext, toOrderMessage } from './orders/event';
 import type { Order } from './orders/schema';
 
 /** A record ready for Kafka; the Publisher owns the topic. */
@@ -20,47 +24,102 @@ export interface Delivery {
   timestamp: string;
 }
 
+export type PublishResult = { status: 'written'; delivery: Delivery } | { status: 'failed'; error: PublisherError };
+
 /**
  * The only door to Kafka. The real one lives in lib/kafka/; tests of the use case and the
  * handlers pass their own.
  */
 export interface Publisher {
-  /** Resolves with one delivery per message, in order, only after acks=all; rejects with a PublisherError. */
-  publish(messages: readonly OutgoingMessage[], options: { deadline: Deadline }): Promise<Delivery[]>;
+  /**
+   * One result per message, in order. A message is 'written' only after acks=all; the promise
+   * itself does not reject for Kafka's failures.
+   */
+  publish(messages: readonly OutgoingMessage[], options: { deadline: Deadline }): Promise<PublishResult[]>;
+  readonly topic: string;
 }
 
-export interface OrderReceipt {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: string;
-  key: string;
-  event_id: string;
+export interface PublishOptions extends RecordContext {
+  deadline: Deadline;
+}
+
+/** Event ids derived from an Idempotency-Key live in this namespace (UUIDv5, RFC 9562). */
+export const EVENT_ID_NAMESPACE = '4f2a7a3e-8c1d-5b6e-9f0a-2d3c4b5a6e7f';
+
+/**
+ * A new random id, or, with an Idempotency-Key, one derived from it (and the order's index in a
+ * batch), so that a retried request carries the same event ids and consumers can drop duplicates.
+ */
+export function eventIdFor(idempotencyKey: string | undefined, index?: number, newEventId: () => string = randomUUID): string {
+  if (idempotencyKey === undefined) return newEventId();
+  return uuidv5(index === undefined ? idempotencyKey : `${idempotencyKey}#${index}`, EVENT_ID_NAMESPACE);
 }
 
 export interface OrderPublishingDeps {
   publisher: Publisher;
   logger: Pick<Logger, 'info'>;
-  newEventId: () => string;
   now: () => number;
+  /** Ids for requests without an Idempotency-Key. */
+  newEventId?: () => string;
 }
 
-export function makeOrderPublishing({ publisher, logger, newEventId, now }: OrderPublishingDeps) {
+export function makeOrderPublishing({ publisher, logger, now, newEventId = randomUUID }: OrderPublishingDeps) {
+  function logDelivery(delivery: Delivery, eventId: string, order: Order) {
+    // Powertools reserves "timestamp" for the log line's own time.
+    logger.info(`Message delivered to ${delivery.topic} [${delivery.partition}] at offset ${delivery.offset}`, {
+      topic: delivery.topic,
+      partition: delivery.partition,
+      offset: delivery.offset,
+      record_timestamp: delivery.timestamp,
+      key: order.user_id,
+      event_id: eventId,
+      order_id: order.order_id,
+    });
+  }
+
   return {
-    async publishOrder(order: Order, options: { deadline: Deadline }): Promise<OrderReceipt> {
-      const eventId = newEventId();
-      const message = toOrderMessage(order, eventId, now());
-      const [delivery] = await publisher.publish([message], options);
-      if (!delivery) throw new Error('The publisher returned no delivery for the message');
-      const receipt: OrderReceipt = { ...delivery, key: message.key, event_id: eventId };
-      const { timestamp, ...where } = receipt;
-      // Powertools reserves "timestamp" for the log line's own time.
-      logger.info(`Message delivered to ${delivery.topic} [${delivery.partition}] at offset ${delivery.offset}`, {
-        ...where,
-        record_timestamp: timestamp,
-        order_id: order.order_id,
+    topic: publisher.topic,
+
+    /** Publishes one order; resolves with its receipt, or rejects with a PublisherError. */
+    async publishOrder(order: Order, { deadline, ...context }: PublishOptions): Promise<OrderReceipt> {
+      const eventId = eventIdFor(context.idempotencyKey, undefined, newEventId);
+      const [result] = await publisher.publish([toOrderMessage(order, eventId, now(), context)], { deadline });
+      if (!result) throw new Error('The publisher returned no result for the message');
+      if (result.status === 'failed') throw result.error;
+      logDelivery(result.delivery, eventId, order);
+      return { ...result.delivery, key: order.user_id, event_id: eventId };
+    },
+
+    /**
+     * Publishes a batch; every order gets its own receipt, in request order. When nothing at all
+     * was written it rejects instead, with the failure that tells the client most (an unknown
+     * outcome before "unavailable"), as a single order would.
+     */
+    async publishOrders(orders: readonly Order[], { deadline, ...context }: PublishOptions): Promise<BatchRecordReceipt[]> {
+      const timestampMs = now();
+      const eventIds = orders.map((_, index) => eventIdFor(context.idempotencyKey, index, newEventId));
+      const messages = orders.map((order, index) => toOrderMessage(order, eventIds[index] as string, timestampMs, context));
+      const results = await publisher.publish(messages, { deadline });
+      const failures = results.flatMap((result) => (result.status === 'failed' ? [result.error] : []));
+      if (failures.length === results.length) {
+        throw failures.find((error) => error instanceof PublishOutcomeUnknownError) ?? failures[0];
+      }
+      return results.map((result, index): BatchRecordReceipt => {
+        const order = orders[index] as Order;
+        const eventId = eventIds[index] as string;
+        if (result.status === 'failed') {
+          return {
+            status: 'failed',
+            key: order.user_id,
+            event_id: eventId,
+            retriable: result.error.retriable,
+            reason: result.error.message,
+          };
+        }
+        logDelivery(result.delivery, eventId, order);
+        const { partition, offset, timestamp } = result.delivery;
+        return { status: 'written', partition, offset, timestamp, key: order.user_id, event_id: eventId };
       });
-      return receipt;
     },
   };
 }

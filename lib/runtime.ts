@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type Config, parseConfig } from './config';
 import { createKafka } from './kafka/client';
 import { KafkaPublisher } from './kafka/publisher';
@@ -10,7 +9,8 @@ export interface Runtime {
   config: Config;
   logger: Logger;
   publisher: KafkaPublisher;
-  orders: OrderPublishing;
+  /** What the publishing handlers take. */
+  publishDeps: { orders: OrderPublishing; logger: Logger; deadline: { boundMs: number; marginMs: number } };
 }
 
 let runtime: Runtime | undefined;
@@ -18,8 +18,9 @@ let runtime: Runtime | undefined;
 export function createRuntime(config: Config = parseConfig()): Runtime {
   const logger = createLogger(config.logLevel);
   const publisher = new KafkaPublisher(createKafka(config.kafka, logger), config.kafka.topic, logger);
-  const orders = makeOrderPublishing({ publisher, logger, newEventId: randomUUID, now: Date.now });
-  return { config, logger, publisher, orders };
+  const orders = makeOrderPublishing({ publisher, logger, now: Date.now });
+  const deadline = { boundMs: config.publishTimeoutMs, marginMs: config.deadlineMarginMs };
+  return { config, logger, publisher, publishDeps: { orders, logger, deadline } };
 }
 
 /** The module-scoped runtime: the warm producer lives here, shared across invocations. */

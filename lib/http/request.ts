@@ -16,7 +16,9 @@ function assertJsonContentType(contentType: string | undefined): void {
   const charset = parameters.find((parameter) => parameter.startsWith('charset='))?.slice('charset='.length);
   if (!isJson) {
     throw new UnsupportedMediaTypeError(
-      contentType ? `Content-Type ${contentType} is not supported; send application/json` : 'Content-Type is missing; send application/json',
+      contentType
+        ? `Content-Type ${contentType} is not supported; send application/json`
+        : 'Content-Type is missing; send application/json',
     );
   }
   if (charset !== undefined && charset.replaceAll('"', '') !== 'utf-8') {

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { Problem } from '../contracts/schemas';
 import {
-  type FieldError,
+  InvalidHeaderError,
   InvalidJsonError,
   KafkaUnavailableError,
   PayloadTooLargeError,
@@ -25,16 +26,6 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
   };
 }
 
-/** An RFC 9457 problem document. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  retriable: boolean;
-  errors?: readonly FieldError[];
-}
-
 interface ProblemKind {
   status: number;
   slug: string;
@@ -45,6 +36,7 @@ interface ProblemKind {
 /** The one table from error class to HTTP status. Anything not in it is a 500. */
 const PROBLEM_KINDS: ReadonlyArray<[new (...args: never[]) => Error, ProblemKind]> = [
   [InvalidJsonError, { status: 400, slug: 'invalid-json', title: 'The body is not a JSON document' }],
+  [InvalidHeaderError, { status: 400, slug: 'invalid-header', title: 'A request header is malformed' }],
   [PayloadTooLargeError, { status: 413, slug: 'payload-too-large', title: 'The body is too large' }],
   [UnsupportedMediaTypeError, { status: 415, slug: 'unsupported-media-type', title: 'The body must be JSON' }],
   [ValidationError, { status: 422, slug: 'validation-failed', title: 'The order is invalid' }],
@@ -52,7 +44,12 @@ const PROBLEM_KINDS: ReadonlyArray<[new (...args: never[]) => Error, ProblemKind
   [KafkaUnavailableError, { status: 503, slug: 'kafka-unavailable', title: 'Kafka is unavailable; nothing was written', retryAfter: true }],
   [
     PublishOutcomeUnknownError,
-    { status: 504, slug: 'outcome-unknown', title: 'The outcome is unknown: the record may or may not have been written', retryAfter: true },
+    {
+      status: 504,
+      slug: 'outcome-unknown',
+      title: 'The outcome is unknown: the record may or may not have been written',
+      retryAfter: true,
+    },
   ],
 ];
 
@@ -68,7 +65,7 @@ export function problemResponse(error: unknown, logger: Pick<Logger, 'warn' | 'e
     // Details of unexpected errors go to the log, never to the client.
     detail: known ? (error as Error).message : 'An unexpected error occurred; it has been logged.',
     retriable: known ? Boolean((error as { retriable?: boolean }).retriable) : false,
-    ...(error instanceof ValidationError ? { errors: error.errors } : {}),
+    ...(error instanceof ValidationError || error instanceof InvalidHeaderError ? { errors: [...error.errors] } : {}),
   };
   if (kind.status >= 500) logger.error(kind.title, { error, status: kind.status });
   else logger.warn(kind.title, { detail: problem.detail, status: kind.status });

@@ -9,12 +9,21 @@ import type { Logger } from '../log';
 function kafkaLogCreator(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
-      const { message, ...extra } = log;
+      const { message, timestamp: _ownTime, ...extra } = log;
       const line = `kafkajs: ${message}`;
-      if (level <= KafkaLogLevel.WARN) logger.warn(line, extra);
-      else logger.debug(line, extra);
+      if (level <= KafkaLogLevel.WARN && !EXPECTED_WARNINGS.some((expected) => message.startsWith(expected))) {
+        logger.warn(line, extra);
+      } else {
+        logger.debug(line, extra);
+      }
     };
 }
+
+/**
+ * Warnings about choices made on purpose. Bounded retries on the idempotent producer are safe
+ * here because the publisher discards the producer after any failed send (lib/kafka/publisher.ts).
+ */
+const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
 
 export function kafkaClientConfig(config: Config['kafka'], logger: Logger): KafkaConfig {
   return {

@@ -1,4 +1,4 @@
-import { KafkaUnavailableError, PublishOutcomeUnknownError, PublishRejectedError, type PublisherError } from '../errors';
+import { KafkaUnavailableError, type PublisherError, PublishOutcomeUnknownError, PublishRejectedError } from '../errors';
 
 /**
  * Broker answers that prove the record was not appended: the partition had no leader here, or
@@ -96,8 +96,5 @@ export function sendFailure(error: unknown, options: { requestTimedOut: boolean 
   if (provablyNotWritten && !options.requestTimedOut) {
     return new KafkaUnavailableError(`Kafka could not take the record: ${detail}`, { cause: error });
   }
-  return new PublishOutcomeUnknownError(
-    `The record may or may not have been written: ${detail}`,
-    { cause: error },
-  );
+  return new PublishOutcomeUnknownError(`The record may or may not have been written: ${detail}`, { cause: error });
 }

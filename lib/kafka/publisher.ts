@@ -1,145 +1,190 @@
-import { type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import { type Admin, type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 import { beforeDeadline, type Deadline, DeadlineExceededError } from '../deadline';
-import { KafkaUnavailableError, PublishOutcomeUnknownError } from '../errors';
+import { KafkaUnavailableError, type PublisherError, PublishOutcomeUnknownError } from '../errors';
 import type { Logger } from '../log';
-import type { Delivery, OutgoingMessage, Publisher } from '../publish';
-import { connectFailure, describeKafkaError, sendFailure } from './errors';
+import type { Delivery, OutgoingMessage, Publisher, PublishResult } from '../publish';
+import { describeKafkaError, sendFailure } from './errors';
+import { LazyClient } from './lazy-client';
 
-/** How long a discarded producer may take to close its sockets before we stop waiting. */
-const DISCARD_WAIT_MS = 250;
+const RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 };
+
+export interface TopicHealth {
+  brokers: number;
+  partitions: number;
+}
+
+/** Messages bound for one partition: one produce call. `partition` is unset when kafkajs picks it. */
+interface PartitionGroup {
+  partition: number | undefined;
+  indexes: number[];
+}
 
 /**
- * The warm producer of one Lambda execution environment. It is created lazily, shared by every
- * invocation, and replaced after any failure: a failed or abandoned idempotent send can leave
- * the producer's sequence numbers out of step with the broker, and a fresh producer id is the
- * only safe reset (the Java client bumps its epoch for the same reason).
+ * The warm producer of one Lambda execution environment, and the only code that sends to Kafka.
+ * After any failed send the producer is replaced: a failed or abandoned idempotent send can leave
+ * its sequence numbers out of step with the broker, and a fresh producer id is the only safe reset
+ * (the Java client bumps its epoch for the same reason).
  */
 export class KafkaPublisher implements Publisher {
-  private connection: { producer: Producer; ready: Promise<Producer> } | undefined;
-  /** kafkajs does not say which partition each message went to; the partitioner tells us. */
-  private readonly partitionOf = new WeakMap<Message, number>();
+  readonly producer: LazyClient<Producer>;
+  /** Metadata for batches and the health check: kafkajs producers expose none. */
+  readonly admin: LazyClient<Admin>;
   private requestTimeouts = 0;
-  /** Producers built so far in this process: a warm environment keeps this at 1. */
-  producersCreated = 0;
+  private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
-    private readonly kafka: Kafka,
+    kafka: Kafka,
     readonly topic: string,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    this.producer = new LazyClient('producer', () => this.buildProducer(kafka), logger);
+    this.admin = new LazyClient('admin client', () => kafka.admin({ retry: RETRY }), logger);
+  }
 
-  async publish(messages: readonly OutgoingMessage[], { deadline }: { deadline: Deadline }): Promise<Delivery[]> {
-    if (deadline.hasPassed()) {
-      throw new KafkaUnavailableError('No time was left to reach Kafka before the deadline');
-    }
-    const producer = await this.connectedProducer(deadline);
-    const kafkaMessages: Message[] = messages.map((message) => ({
-      key: message.key,
-      value: message.value,
-      headers: message.headers,
-      timestamp: String(message.timestampMs),
-    }));
-    const requestTimeoutsBefore = this.requestTimeouts;
+  async publish(messages: readonly OutgoingMessage[], { deadline }: { deadline: Deadline }): Promise<PublishResult[]> {
+    const failAll = (error: PublisherError): PublishResult[] => messages.map(() => ({ status: 'failed', error }));
+    let producer: Producer;
+    let groups: PartitionGroup[];
     try {
-      const metadata = await beforeDeadline(
-        producer.send({
-          topic: this.topic,
-          messages: kafkaMessages,
-          acks: -1,
-          timeout: Math.max(1, deadline.remainingMs()),
-        }),
+      producer = await this.producer.get(deadline);
+      groups = messages.length === 1 ? [{ partition: undefined, indexes: [0] }] : await this.groupByPartition(messages, deadline);
+    } catch (error) {
+      return failAll(error as PublisherError);
+    }
+
+    const requestTimeoutsBefore = this.requestTimeouts;
+    const sends = await Promise.allSettled(
+      groups.map((group) =>
+        beforeDeadline(
+          producer.send({
+            topic: this.topic,
+            messages: group.indexes.map((index) => toKafkaMessage(messages[index] as OutgoingMessage, group.partition)),
+            acks: -1,
+            timeout: Math.max(1, deadline.remainingMs()),
+          }),
+          deadline,
+        ),
+      ),
+    );
+
+    const results: PublishResult[] = new Array(messages.length);
+    const failures: unknown[] = [];
+    sends.forEach((send, groupIndex) => {
+      const group = groups[groupIndex] as PartitionGroup;
+      let error: PublisherError;
+      if (send.status === 'fulfilled') {
+        try {
+          const deliveries = this.deliveries(group, messages, send.value);
+          group.indexes.forEach((index, position) => {
+            results[index] = { status: 'written', delivery: deliveries[position] as Delivery };
+          });
+          return;
+        } catch (unreadable) {
+          // Acknowledged, but where to is unknown: the client must not be told it failed for sure.
+          error = new PublishOutcomeUnknownError(`Kafka acknowledged the send with unreadable metadata: ${String(unreadable)}`);
+        }
+      } else if (send.reason instanceof DeadlineExceededError) {
+        failures.push(send.reason);
+        error = new PublishOutcomeUnknownError(
+          'The deadline passed while Kafka had the record in flight: it may or may not have been written',
+          {
+            cause: send.reason,
+          },
+        );
+      } else {
+        failures.push(send.reason);
+        error = sendFailure(send.reason, { requestTimedOut: this.requestTimeouts !== requestTimeoutsBefore });
+      }
+      for (const index of group.indexes) results[index] = { status: 'failed', error };
+    });
+    if (failures.length > 0) await this.producer.discard(producer, describeKafkaError(failures[0]));
+    return results;
+  }
+
+  /** Brokers and partitions as the cluster reports them, by the deadline. */
+  async health(deadline: Deadline): Promise<TopicHealth> {
+    const admin = await this.admin.get(deadline);
+    try {
+      const [cluster, metadata] = await beforeDeadline(
+        Promise.all([admin.describeCluster(), admin.fetchTopicMetadata({ topics: [this.topic] })]),
         deadline,
       );
-      return this.deliveries(kafkaMessages, metadata);
+      return { brokers: cluster.brokers.length, partitions: metadata.topics[0]?.partitions.length ?? 0 };
     } catch (error) {
-      await this.discard(producer, describeKafkaError(error));
-      if (error instanceof DeadlineExceededError) {
-        throw new PublishOutcomeUnknownError(
-          'The deadline passed while Kafka had the record in flight: it may or may not have been written',
-          { cause: error },
-        );
-      }
-      throw sendFailure(error, { requestTimedOut: this.requestTimeouts !== requestTimeoutsBefore });
+      await this.admin.discard(admin, describeKafkaError(error));
+      throw new KafkaUnavailableError(`Kafka did not answer a metadata request: ${describeKafkaError(error)}`, { cause: error });
     }
   }
 
-  /** Disconnects the warm producer, as on SIGTERM; the next publish builds a new one. */
+  /** Disconnects the warm clients, as on SIGTERM; the next publish builds new ones. */
   async close(): Promise<void> {
-    const current = this.connection;
-    this.connection = undefined;
-    await current?.producer.disconnect();
+    await Promise.all([this.producer.close(), this.admin.close()]);
   }
 
-  private async connectedProducer(deadline: Deadline): Promise<Producer> {
-    const connection = this.connection ?? this.connect();
-    try {
-      return await beforeDeadline(connection.ready, deadline);
-    } catch (error) {
-      await this.discard(connection.producer, describeKafkaError(error));
-      if (error instanceof DeadlineExceededError) {
-        throw new KafkaUnavailableError('Kafka did not accept a connection before the deadline', { cause: error });
-      }
-      throw connectFailure(error);
-    }
-  }
-
-  private connect(): { producer: Producer; ready: Promise<Producer> } {
-    const producer = this.kafka.producer({
+  private buildProducer(kafka: Kafka): Producer {
+    const producer = kafka.producer({
       idempotent: true,
       allowAutoTopicCreation: false,
-      createPartitioner: () => {
-        const javaCompatible = Partitioners.DefaultPartitioner();
-        return (args) => {
-          const partition = javaCompatible(args);
-          this.partitionOf.set(args.message, partition);
-          return partition;
-        };
-      },
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: RETRY,
     });
     producer.on(producer.events.REQUEST_TIMEOUT, () => {
       this.requestTimeouts++;
     });
-    this.producersCreated++;
-    // The connect promise is shared by concurrent first invocations, and forgotten if it
-    // rejects so that a failed cold start is retried by the next invocation.
-    const connection = { producer, ready: producer.connect().then(() => producer) };
-    this.connection = connection;
-    return connection;
+    return producer;
   }
 
-  private async discard(producer: Producer, reason: string): Promise<void> {
-    if (this.connection?.producer !== producer) return;
-    this.connection = undefined;
-    this.logger.warn('Discarding the Kafka producer; the next request builds a new one', { reason });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      producer.disconnect().catch(() => undefined),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, DISCARD_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-  }
-
-  /** One RecordMetadata per partition: its records follow its base offset in the order sent. */
-  private deliveries(messages: Message[], metadata: RecordMetadata[]): Delivery[] {
-    const nextOffset = new Map<number, number>();
-    const appendTime = new Map<number, string | undefined>();
-    for (const entry of metadata) {
-      nextOffset.set(entry.partition, Number(entry.baseOffset));
-      appendTime.set(entry.partition, entry.logAppendTime);
+  /**
+   * Assigns each message the partition kafkajs would (Java-compatible murmur2 of the key), so that
+   * each partition gets one produce call and fails or succeeds on its own.
+   */
+  private async groupByPartition(messages: readonly OutgoingMessage[], deadline: Deadline): Promise<PartitionGroup[]> {
+    const admin = await this.admin.get(deadline);
+    let partitionMetadata: Awaited<ReturnType<Admin['fetchTopicMetadata']>>['topics'][number]['partitions'];
+    try {
+      const metadata = await beforeDeadline(admin.fetchTopicMetadata({ topics: [this.topic] }), deadline);
+      partitionMetadata = metadata.topics[0]?.partitions ?? [];
+    } catch (error) {
+      await this.admin.discard(admin, describeKafkaError(error));
+      throw new KafkaUnavailableError(`Kafka did not answer a metadata request: ${describeKafkaError(error)}`, { cause: error });
     }
-    return messages.map((message) => {
-      const partition = this.partitionOf.get(message);
-      const offset = partition === undefined ? undefined : nextOffset.get(partition);
-      if (partition === undefined || offset === undefined || Number.isNaN(offset)) {
-        throw new Error(`Kafka acknowledged the send without metadata for partition ${partition}`);
-      }
-      nextOffset.set(partition, offset + 1);
-      const brokerTime = Number(appendTime.get(partition));
-      const timestampMs = Number.isFinite(brokerTime) && brokerTime >= 0 ? brokerTime : Number(message.timestamp);
-      return { topic: this.topic, partition, offset, timestamp: new Date(timestampMs).toISOString() };
+    if (partitionMetadata.length === 0) throw new KafkaUnavailableError(`Topic ${this.topic} has no partitions`);
+    const groups = new Map<number, PartitionGroup>();
+    messages.forEach((message, index) => {
+      const partition = this.partitioner({ topic: this.topic, partitionMetadata, message: { key: message.key, value: message.value } });
+      const group = groups.get(partition) ?? { partition, indexes: [] };
+      group.indexes.push(index);
+      groups.set(partition, group);
+    });
+    return [...groups.values()];
+  }
+
+  /** A send to one partition returns one RecordMetadata: its records follow the base offset in order. */
+  private deliveries(group: PartitionGroup, messages: readonly OutgoingMessage[], metadata: RecordMetadata[]): Delivery[] {
+    const [entry] = metadata;
+    const baseOffset = Number(entry?.baseOffset);
+    if (!entry || metadata.length !== 1 || Number.isNaN(baseOffset)) {
+      throw new Error(`Expected one RecordMetadata for the partition, got ${JSON.stringify(metadata)}`);
+    }
+    const brokerTime = Number(entry.logAppendTime);
+    return group.indexes.map((index, position) => {
+      const timestampMs = Number.isFinite(brokerTime) && brokerTime >= 0 ? brokerTime : (messages[index] as OutgoingMessage).timestampMs;
+      return {
+        topic: this.topic,
+        partition: entry.partition,
+        offset: baseOffset + position,
+        timestamp: new Date(timestampMs).toISOString(),
+      };
     });
   }
+}
+
+function toKafkaMessage(message: OutgoingMessage, partition: number | undefined): Message {
+  return {
+    key: message.key,
+    value: message.value,
+    headers: message.headers,
+    timestamp: String(message.timestampMs),
+    ...(partition === undefined ? {} : { partition }),
+  };
 }

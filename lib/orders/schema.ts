@@ -25,19 +25,20 @@ export const OrderSchema = z
     amount: z
       .number()
       .positive('amount must be greater than 0')
-      // toFixed round-trips exactly when there are at most 2 decimals; multipleOf(0.01) would
-      // let 0.30000000000000004 through because it tolerates float error.
+      // toFixed round-trips exactly when there are at most 2 decimals; zod's multipleOf(0.01)
+      // would let 0.30000000000000004 through because it tolerates float error.
       .refine((amount) => Number(amount.toFixed(2)) === amount, 'amount must have at most 2 decimal places')
-      .meta({ multipleOf: 0.01 }),
+      // Not `multipleOf: 0.01` in the JSON Schema: validators compute it in binary floating point
+      // and reject valid amounts such as 19.99 (ajv does).
+      .meta({ description: 'Greater than 0, with at most 2 decimal places.' }),
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, 'currency must be three upper-case letters (ISO 4217)')
       .optional(),
-    created_at: z.iso
-      .datetime({ offset: true, message: 'created_at must be an RFC 3339 timestamp with a time zone' })
-      .optional(),
+    created_at: z.iso.datetime({ offset: true, message: 'created_at must be an RFC 3339 timestamp with a time zone' }).optional(),
   })
   .meta({
+    id: 'Order',
     title: 'Order',
     description: 'An order placed on the shop, published to the order-events topic keyed by user_id.',
     examples: [{ order_id: '12345', user_id: 'user789', product: 'Laptop', quantity: 1, amount: 75000 }],
@@ -47,5 +48,17 @@ export type Order = z.infer<typeof OrderSchema>;
 
 /** The order contract as JSON Schema (draft 2020-12), for consumers of the topic. */
 export function orderJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(OrderSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  return standaloneJsonSchema(OrderSchema);
+}
+
+/**
+ * A schema as one self-contained JSON Schema object. zod moves a schema with a meta `id` into
+ * `$defs` behind a `$ref`, which would not resolve once the object is embedded in another document.
+ */
+export function standaloneJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const generated = z.toJSONSchema(schema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  const { $schema, $ref, $defs, ...rest } = generated as { $schema: string; $ref?: string; $defs?: Record<string, unknown> };
+  const id = $ref?.replace('#/$defs/', '');
+  if (id === undefined || !$defs?.[id] || Object.keys($defs).length !== 1) return generated;
+  return { $schema, ...rest, ...($defs[id] as Record<string, unknown>) };
 }

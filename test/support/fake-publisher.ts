@@ -1,24 +1,23 @@
 import type { Deadline } from '../../lib/deadline';
 import type { Logger } from '../../lib/log';
-import type { Delivery, OutgoingMessage, Publisher } from '../../lib/publish';
+import type { OutgoingMessage, Publisher, PublishResult } from '../../lib/publish';
 
 /** A Publisher that records what it was asked to send and answers as the test says. */
 export class FakePublisher implements Publisher {
+  readonly topic = 'order-events';
   readonly sent: OutgoingMessage[][] = [];
   readonly deadlines: Deadline[] = [];
   private nextOffset = 0;
 
-  constructor(private readonly answer?: (messages: readonly OutgoingMessage[]) => Promise<Delivery[]>) {}
+  constructor(private readonly answer?: (messages: readonly OutgoingMessage[]) => PublishResult[]) {}
 
-  async publish(messages: readonly OutgoingMessage[], { deadline }: { deadline: Deadline }): Promise<Delivery[]> {
+  async publish(messages: readonly OutgoingMessage[], { deadline }: { deadline: Deadline }): Promise<PublishResult[]> {
     this.sent.push([...messages]);
     this.deadlines.push(deadline);
     if (this.answer) return this.answer(messages);
     return messages.map((message) => ({
-      topic: 'order-events',
-      partition: 0,
-      offset: this.nextOffset++,
-      timestamp: new Date(message.timestampMs).toISOString(),
+      status: 'written',
+      delivery: { topic: 'order-events', partition: 0, offset: this.nextOffset++, timestamp: new Date(message.timestampMs).toISOString() },
     }));
   }
 }

@@ -14,6 +14,7 @@ describe('parseConfig', () => {
       },
       publishTimeoutMs: 10_000,
       deadlineMarginMs: 500,
+      healthTimeoutMs: 2000,
       logLevel: 'INFO',
     });
   });

@@ -6,7 +6,8 @@ import { connectFailure, sendFailure } from '../../../../lib/kafka/errors';
 const protocolError = (type: string, retriable = true) =>
   new KafkaJSProtocolError({ type, message: `broker said ${type}`, code: 0, retriable } as never);
 const afterRetries = (error: Error) => new KafkaJSNumberOfRetriesExceeded(error, { retryCount: 3, retryTime: 1000 } as never);
-const refused = () => Object.assign(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
+const refused = () =>
+  Object.assign(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
 
 describe('translating kafkajs errors', () => {
   it.each([
@@ -14,9 +15,17 @@ describe('translating kafkajs errors', () => {
     ['LEADER_NOT_AVAILABLE', protocolError('LEADER_NOT_AVAILABLE'), KafkaUnavailableError],
     ['UNKNOWN_TOPIC_OR_PARTITION after retries', afterRetries(protocolError('UNKNOWN_TOPIC_OR_PARTITION')), KafkaUnavailableError],
     ['a refused connection', afterRetries(refused()), KafkaUnavailableError],
-    ['NOT_ENOUGH_REPLICAS_AFTER_APPEND: appended to the leader, maybe not replicated', afterRetries(protocolError('NOT_ENOUGH_REPLICAS_AFTER_APPEND')), PublishOutcomeUnknownError],
+    [
+      'NOT_ENOUGH_REPLICAS_AFTER_APPEND: appended to the leader, maybe not replicated',
+      afterRetries(protocolError('NOT_ENOUGH_REPLICAS_AFTER_APPEND')),
+      PublishOutcomeUnknownError,
+    ],
     ['a broker-side REQUEST_TIMED_OUT', afterRetries(protocolError('REQUEST_TIMED_OUT')), PublishOutcomeUnknownError],
-    ['a client-side request timeout', new KafkaJSRequestTimeoutError('Request produce(key: 0, version: 7) timed out'), PublishOutcomeUnknownError],
+    [
+      'a client-side request timeout',
+      new KafkaJSRequestTimeoutError('Request produce(key: 0, version: 7) timed out'),
+      PublishOutcomeUnknownError,
+    ],
     ['a connection closed mid-request', new KafkaJSConnectionError('Closed connection'), PublishOutcomeUnknownError],
     ['an unclassified error', new Error('boom'), PublishOutcomeUnknownError],
     ['MESSAGE_TOO_LARGE', protocolError('MESSAGE_TOO_LARGE', false), PublishRejectedError],

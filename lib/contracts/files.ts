@@ -1,0 +1,12 @@
+import { orderJsonSchema } from '../orders/schema';
+import { buildAsyncApiDocument } from './asyncapi';
+import { buildOpenApiDocument } from './openapi';
+
+/** Every committed contract file, by its path from the repository root. */
+export function contractFiles(): Record<string, unknown> {
+  return {
+    'contracts/openapi.json': buildOpenApiDocument(),
+    'contracts/asyncapi.json': buildAsyncApiDocument(),
+    'contracts/order.schema.json': orderJsonSchema(),
+  };
+}
