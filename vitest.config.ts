@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { SINGLE_BOOTSTRAP } from './scripts/kafka.mjs';
 
 /**
  * One `npm test` runs every project. Groups run one after another: the fast unit tests first,
  * then the tests against the real broker, and last the ones that stop and start it.
  */
-const kafkaEnv = { KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', LOG_LEVEL: 'SILENT' };
+const kafkaEnv = { KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP, LOG_LEVEL: 'SILENT' };
 
 export default defineConfig({
   test: {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { brokersReachable, SINGLE_BOOTSTRAP, startKafka } from './kafka.mjs';
 
 const bootstrap = process.env.KAFKA_BROKERS?.split(',')[0]?.trim() || SINGLE_BOOTSTRAP;
-const isLocal = /^(127\.0\.0\.1|localhost):9092$/.test(bootstrap);
+const isLocal = bootstrap.replace('localhost', '127.0.0.1') === SINGLE_BOOTSTRAP;
 
 if (!(await brokersReachable({ bootstrap }))) {
   if (!isLocal) {

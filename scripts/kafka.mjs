@@ -28,7 +28,8 @@
 // line; a comma splits only before another "key="), KAFKA_START_TIMEOUT_MS (default 60000),
 // KAFKA_STATE_DIR (default <repo>/.kafka), KAFKA_HEAP_OPTS (replaces the -Xms/-Xmx defaults),
 // JAVA_HOME (java is taken from $JAVA_HOME/bin when set), KAFKA_C1_ONLY (1/0: JIT choice, see
-// c1Only), KAFKA_CDS=0 (no class-data-sharing archive), KAFKA_MJS_VERBOSE=1 (start phases).
+// c1Only), KAFKA_CDS=0 (no class-data-sharing archive), KAFKA_MJS_VERBOSE=1 (start phases),
+// KAFKA_PORT_OFFSET (added to every port above; with its own KAFKA_STATE_DIR, a second instance).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -84,24 +85,28 @@ const COMMON = {
   },
 };
 
+/** Added to every port, so that a second checkout (with its own KAFKA_STATE_DIR) can run beside this one. */
+const PORT_OFFSET = Number(process.env.KAFKA_PORT_OFFSET ?? 0);
+const port = (n) => n + PORT_OFFSET;
+
 const TOPOLOGY = {
   single: {
     mode: 'single',
     brokers: 1,
-    voters: `1@${HOST}:9093`,
+    voters: `1@${HOST}:${port(9093)}`,
     heap: ['-Xms256m', '-Xmx512m'],
-    nodes: [{ id: 1, roles: 'broker,controller', port: 9092, controllerPort: 9093 }],
+    nodes: [{ id: 1, roles: 'broker,controller', port: port(9092), controllerPort: port(9093) }],
   },
   cluster: {
     mode: 'cluster',
     brokers: 3,
-    voters: `100@${HOST}:19093`,
+    voters: `100@${HOST}:${port(19093)}`,
     heap: ['-Xms192m', '-Xmx384m'],
     nodes: [
-      { id: 100, roles: 'controller', controllerPort: 19093 },
-      { id: 1, roles: 'broker', port: 19092 },
-      { id: 2, roles: 'broker', port: 19192 },
-      { id: 3, roles: 'broker', port: 19292 },
+      { id: 100, roles: 'controller', controllerPort: port(19093) },
+      { id: 1, roles: 'broker', port: port(19092) },
+      { id: 2, roles: 'broker', port: port(19192) },
+      { id: 3, roles: 'broker', port: port(19292) },
     ],
   },
 };

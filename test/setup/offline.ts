@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
+import { SINGLE_BOOTSTRAP } from '../../scripts/kafka.mjs';
 
 const port = Number(process.env.OFFLINE_HTTP_PORT ?? 3100);
 const START_TIMEOUT_MS = 120_000;
@@ -39,7 +40,7 @@ export default async function setup(project: TestProject) {
   const child = spawn(
     'npx',
     ['serverless', 'offline', 'start', '--httpPort', String(port), '--lambdaPort', String(port + 2), '--host', '127.0.0.1'],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'WARN' } },
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP, LOG_LEVEL: 'WARN' } },
   );
   let output = '';
   const keep = (chunk: Buffer) => {
