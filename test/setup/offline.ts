@@ -40,7 +40,11 @@ export default async function setup(project: TestProject) {
   const child = spawn(
     'npx',
     ['serverless', 'offline', 'start', '--httpPort', String(port), '--lambdaPort', String(port + 2), '--host', '127.0.0.1'],
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP, LOG_LEVEL: 'WARN' } },
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP, LOG_LEVEL: 'WARN' },
+    },
   );
   let output = '';
   const keep = (chunk: Buffer) => {
