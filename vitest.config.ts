@@ -5,7 +5,9 @@ import { SINGLE_BOOTSTRAP } from './scripts/kafka.mjs';
  * One `npm test` runs every project. Groups run one after another: the fast unit tests first,
  * then the tests against the real broker, and last the ones that stop and start it.
  */
-const kafkaEnv = { KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP, LOG_LEVEL: 'SILENT' };
+/** Logs and EMF metric lines stay out of the test output; tests that look at them set their own. */
+const quiet = { LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
+const kafkaEnv = { KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP, ...quiet };
 
 export default defineConfig({
   test: {
@@ -15,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
-          env: { LOG_LEVEL: 'SILENT' },
+          env: quiet,
           sequence: { groupOrder: 0 },
         },
       },
@@ -60,7 +62,7 @@ export default defineConfig({
           name: 'cluster',
           include: ['test/cluster/**/*.test.ts'],
           globalSetup: ['test/setup/kafka-cluster.ts'],
-          env: { LOG_LEVEL: 'SILENT' },
+          env: quiet,
           testTimeout: 120_000,
           hookTimeout: 180_000,
           sequence: { groupOrder: 4 },

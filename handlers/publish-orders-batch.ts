@@ -1,23 +1,24 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { BatchReceipt } from '../lib/contracts/schemas';
 import { OrderBatchSchema } from '../lib/contracts/schemas';
 import { Deadline } from '../lib/deadline';
+import { answer } from '../lib/http/invocation';
 import { MAX_BATCH_BODY_BYTES } from '../lib/http/limits';
 import { readRecordContext } from '../lib/http/record-context';
 import { readJsonBody } from '../lib/http/request';
-import { jsonResponse, problemResponse } from '../lib/http/responses';
+import { jsonResponse } from '../lib/http/responses';
 import { defaultRuntime } from '../lib/runtime';
 import { parseOrThrow } from '../lib/validation';
-import type { PublishDeps } from './publish-order';
+import type { LambdaContext, PublishDeps } from './publish-order';
 
 /**
  * POST /orders/batch: all orders valid or none sent (422). 201 when every order was written,
  * 207 with per-order status when only some were, a problem document when none were.
  */
 export const makePublishOrdersBatchHandler =
-  ({ orders, logger, deadline }: PublishDeps) =>
-  async (event: APIGatewayProxyEvent, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyResult> => {
-    try {
+  ({ orders, logger, metrics, deadline }: PublishDeps) =>
+  async (event: APIGatewayProxyEvent, context: LambdaContext): Promise<APIGatewayProxyResult> => {
+    return answer({ logger, metrics }, context.awsRequestId, async () => {
       const recordContext = readRecordContext(event);
       const batch = parseOrThrow(OrderBatchSchema, readJsonBody(event, MAX_BATCH_BODY_BYTES));
       const receipts = await orders.publishOrders(batch.orders, {
@@ -27,9 +28,7 @@ export const makePublishOrdersBatchHandler =
       const written = receipts.filter((receipt) => receipt.status === 'written').length;
       const body: BatchReceipt = { topic: orders.topic, written, failed: receipts.length - written, receipts };
       return jsonResponse(written === receipts.length ? 201 : 207, body);
-    } catch (error) {
-      return problemResponse(error, logger);
-    }
+    });
   };
 
 export const handler = makePublishOrdersBatchHandler(defaultRuntime().publishDeps);

@@ -28,11 +28,42 @@ export const ConfigSchema = z.object({
   HEALTH_TIMEOUT_MS: milliseconds(2_000, 100, 10_000),
   KAFKA_CONNECTION_TIMEOUT_MS: milliseconds(3_000, 100, 30_000),
   KAFKA_REQUEST_TIMEOUT_MS: milliseconds(5_000, 100, 30_000),
+  /** none: PLAINTEXT (local); iam: MSK IAM over SASL/OAUTHBEARER; scram: SASL/SCRAM-SHA-512. */
+  KAFKA_AUTH: z.enum(['none', 'iam', 'scram']).default('none'),
+  /** Defaults to true whenever KAFKA_AUTH is not none: MSK's IAM and SCRAM listeners are TLS only. */
+  KAFKA_TLS: z.enum(['true', 'false']).optional(),
+  /** The Secrets Manager secret (ARN or name) holding {"username","password"}; MSK requires the AmazonMSK_ prefix. */
+  KAFKA_SCRAM_SECRET_ARN: z
+    .string()
+    .regex(
+      /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?AmazonMSK_[A-Za-z0-9/_+=.@-]+$/,
+      'the ARN or name of a Secrets Manager secret whose name starts with AmazonMSK_',
+    )
+    .optional(),
+  /** Set by the Lambda runtime; IAM tokens are signed for it. */
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1')
+    .optional(),
   LOG_LEVEL: z
     .enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent'])
     .transform((level) => level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT')
     .default('INFO'),
 });
+
+const ConfigRules = ConfigSchema.superRefine((env, context) => {
+  if (env.KAFKA_AUTH === 'scram' && env.KAFKA_SCRAM_SECRET_ARN === undefined) {
+    context.addIssue({ code: 'custom', path: ['KAFKA_SCRAM_SECRET_ARN'], message: 'is required when KAFKA_AUTH=scram' });
+  }
+  if (env.KAFKA_AUTH === 'iam' && env.AWS_REGION === undefined) {
+    context.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when KAFKA_AUTH=iam' });
+  }
+});
+
+export type KafkaAuthConfig =
+  | { readonly mechanism: 'none' }
+  | { readonly mechanism: 'iam'; readonly region: string }
+  | { readonly mechanism: 'scram'; readonly secretId: string };
 
 export interface Config {
   readonly kafka: {
@@ -41,6 +72,8 @@ export interface Config {
     readonly clientId: string;
     readonly connectionTimeoutMs: number;
     readonly requestTimeoutMs: number;
+    readonly tls: boolean;
+    readonly auth: KafkaAuthConfig;
   };
   readonly publishTimeoutMs: number;
   readonly deadlineMarginMs: number;
@@ -52,7 +85,7 @@ export interface Config {
 export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set": `KAFKA_TOPIC=` in a .env file should not blank the topic.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const result = ConfigSchema.safeParse(present);
+  const result = ConfigRules.safeParse(present);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? '(environment)');
@@ -68,12 +101,25 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       clientId: parsed.KAFKA_CLIENT_ID,
       connectionTimeoutMs: parsed.KAFKA_CONNECTION_TIMEOUT_MS,
       requestTimeoutMs: parsed.KAFKA_REQUEST_TIMEOUT_MS,
+      tls: parsed.KAFKA_TLS === undefined ? parsed.KAFKA_AUTH !== 'none' : parsed.KAFKA_TLS === 'true',
+      auth: authConfig(parsed),
     },
     publishTimeoutMs: parsed.PUBLISH_TIMEOUT_MS,
     deadlineMarginMs: parsed.DEADLINE_MARGIN_MS,
     healthTimeoutMs: parsed.HEALTH_TIMEOUT_MS,
     logLevel: parsed.LOG_LEVEL,
   });
+}
+
+function authConfig(parsed: z.infer<typeof ConfigSchema>): KafkaAuthConfig {
+  switch (parsed.KAFKA_AUTH) {
+    case 'iam':
+      return { mechanism: 'iam', region: parsed.AWS_REGION as string };
+    case 'scram':
+      return { mechanism: 'scram', secretId: parsed.KAFKA_SCRAM_SECRET_ARN as string };
+    default:
+      return { mechanism: 'none' };
+  }
 }
 
 function deepFreeze<T extends object>(value: T): T {

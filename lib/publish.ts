@@ -4,6 +4,7 @@ import type { BatchRecordReceipt, OrderReceipt } from './contracts/schemas';
 import type { Deadline } from './deadline';
 import { type PublisherError, PublishOutcomeUnknownError } from './errors';
 import type { Logger } from './log';
+import type { PublishMetrics } from './metrics';
 import { type RecordContext, toOrderMessage } from './orders/event';
 import type { Order } from './orders/schema';
 
@@ -58,12 +59,27 @@ export function eventIdFor(idempotencyKey: string | undefined, index?: number, n
 export interface OrderPublishingDeps {
   publisher: Publisher;
   logger: Pick<Logger, 'info'>;
+  metrics: Omit<PublishMetrics, 'flush' | 'rejected'>;
   now: () => number;
   /** Ids for requests without an Idempotency-Key. */
   newEventId?: () => string;
 }
 
-export function makeOrderPublishing({ publisher, logger, now, newEventId = randomUUID }: OrderPublishingDeps) {
+export function makeOrderPublishing({ publisher, logger, metrics, now, newEventId = randomUUID }: OrderPublishingDeps) {
+  /** Publishes and counts: written orders and latency, and failures by kind. */
+  async function publishCounted(messages: OutgoingMessage[], deadline: Deadline): Promise<PublishResult[]> {
+    const started = now();
+    const results = await publisher.publish(messages, { deadline });
+    const failuresByKind = new Map<string, number>();
+    for (const result of results) {
+      if (result.status === 'failed') failuresByKind.set(result.error.name, (failuresByKind.get(result.error.name) ?? 0) + 1);
+    }
+    const written = results.length - [...failuresByKind.values()].reduce((sum, count) => sum + count, 0);
+    if (written > 0) metrics.published(written, now() - started);
+    for (const [kind, count] of failuresByKind) metrics.failed(kind, count);
+    return results;
+  }
+
   function logDelivery(delivery: Delivery, eventId: string, order: Order) {
     // Powertools reserves "timestamp" for the log line's own time.
     logger.info(`Message delivered to ${delivery.topic} [${delivery.partition}] at offset ${delivery.offset}`, {
@@ -83,7 +99,7 @@ export function makeOrderPublishing({ publisher, logger, now, newEventId = rando
     /** Publishes one order; resolves with its receipt, or rejects with a PublisherError. */
     async publishOrder(order: Order, { deadline, ...context }: PublishOptions): Promise<OrderReceipt> {
       const eventId = eventIdFor(context.idempotencyKey, undefined, newEventId);
-      const [result] = await publisher.publish([toOrderMessage(order, eventId, now(), context)], { deadline });
+      const [result] = await publishCounted([toOrderMessage(order, eventId, now(), context)], deadline);
       if (!result) throw new Error('The publisher returned no result for the message');
       if (result.status === 'failed') throw result.error;
       logDelivery(result.delivery, eventId, order);
@@ -99,7 +115,8 @@ export function makeOrderPublishing({ publisher, logger, now, newEventId = rando
       const timestampMs = now();
       const eventIds = orders.map((_, index) => eventIdFor(context.idempotencyKey, index, newEventId));
       const messages = orders.map((order, index) => toOrderMessage(order, eventIds[index] as string, timestampMs, context));
-      const results = await publisher.publish(messages, { deadline });
+      metrics.batchSize(orders.length);
+      const results = await publishCounted(messages, deadline);
       const failures = results.flatMap((result) => (result.status === 'failed' ? [result.error] : []));
       if (failures.length === results.length) {
         throw failures.find((error) => error instanceof PublishOutcomeUnknownError) ?? failures[0];

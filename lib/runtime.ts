@@ -1,7 +1,9 @@
 import { type Config, parseConfig } from './config';
-import { createKafka } from './kafka/client';
+import { securityDeps } from './kafka/auth';
+import { kafkaFactory } from './kafka/client';
 import { KafkaPublisher } from './kafka/publisher';
 import { createLogger, type Logger } from './log';
+import { cloudWatchMetrics, type PublishMetrics } from './metrics';
 import { makeOrderPublishing, type OrderPublishing } from './publish';
 
 /** What every handler of this service needs, built once per execution environment. */
@@ -10,17 +12,22 @@ export interface Runtime {
   logger: Logger;
   publisher: KafkaPublisher;
   /** What the publishing handlers take. */
-  publishDeps: { orders: OrderPublishing; logger: Logger; deadline: { boundMs: number; marginMs: number } };
+  metrics: PublishMetrics;
+  publishDeps: { orders: OrderPublishing; logger: Logger; metrics: PublishMetrics; deadline: { boundMs: number; marginMs: number } };
 }
 
 let runtime: Runtime | undefined;
 
 export function createRuntime(config: Config = parseConfig()): Runtime {
   const logger = createLogger(config.logLevel);
-  const publisher = new KafkaPublisher(createKafka(config.kafka, logger), config.kafka.topic, logger);
-  const orders = makeOrderPublishing({ publisher, logger, now: Date.now });
+  const security = securityDeps(config.kafka);
+  const publisher = new KafkaPublisher(kafkaFactory(config.kafka, logger, security), config.kafka.topic, logger, () =>
+    security.scramSecret?.forget(),
+  );
+  const metrics = cloudWatchMetrics();
+  const orders = makeOrderPublishing({ publisher, logger, metrics, now: Date.now });
   const deadline = { boundMs: config.publishTimeoutMs, marginMs: config.deadlineMarginMs };
-  return { config, logger, publisher, publishDeps: { orders, logger, deadline } };
+  return { config, logger, publisher, metrics, publishDeps: { orders, logger, metrics, deadline } };
 }
 
 /** The module-scoped runtime: the warm producer lives here, shared across invocations. */

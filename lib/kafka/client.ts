@@ -1,6 +1,7 @@
 import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../log';
+import { type KafkaSecurity, type KafkaSecurityDeps, kafkaSecurity } from './auth';
 
 /**
  * kafkajs logs through our structured logger, at WARN and above: its ERROR lines for each
@@ -25,8 +26,9 @@ function kafkaLogCreator(logger: Logger): logCreator {
  */
 const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
 
-export function kafkaClientConfig(config: Config['kafka'], logger: Logger): KafkaConfig {
+export function kafkaClientConfig(config: Config['kafka'], logger: Logger, security: KafkaSecurity = {}): KafkaConfig {
   return {
+    ...security,
     clientId: config.clientId,
     brokers: [...config.brokers],
     connectionTimeout: config.connectionTimeoutMs,
@@ -40,6 +42,10 @@ export function kafkaClientConfig(config: Config['kafka'], logger: Logger): Kafk
   };
 }
 
-export function createKafka(config: Config['kafka'], logger: Logger): Kafka {
-  return new Kafka(kafkaClientConfig(config, logger));
+/**
+ * Builds a kafkajs client for each new producer or admin client. It is async because SCRAM
+ * credentials come from Secrets Manager; they are fetched once and cached by `security`.
+ */
+export function kafkaFactory(config: Config['kafka'], logger: Logger, security: KafkaSecurityDeps): () => Promise<Kafka> {
+  return async () => new Kafka(kafkaClientConfig(config, logger, await kafkaSecurity(config, security)));
 }

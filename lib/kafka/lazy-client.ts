@@ -18,14 +18,17 @@ interface Connectable {
  * discarded, so the next invocation builds a fresh one instead of inheriting a dead one.
  */
 export class LazyClient<Client extends Connectable> {
-  private current: { client: Client; ready: Promise<Client> } | undefined;
+  /** `client` is set once built; building may wait for credentials. */
+  private current: { client: Client | undefined; ready: Promise<Client> } | undefined;
   /** Clients built so far: a warm environment keeps this at 1. */
   created = 0;
 
   constructor(
     private readonly what: string,
-    private readonly build: () => Client,
+    private readonly build: () => Promise<Client>,
     private readonly logger: Logger,
+    /** Told when the broker refused our credentials, so that a rotated secret is fetched again. */
+    private readonly onAuthenticationFailure: () => void = () => {},
   ) {}
 
   /** The connected client, or a KafkaUnavailableError by the deadline: nothing was sent yet. */
@@ -35,14 +38,16 @@ export class LazyClient<Client extends Connectable> {
     try {
       return await beforeDeadline(current.ready, deadline);
     } catch (error) {
-      await this.discard(current.client, describeKafkaError(error));
+      if ((error as Error).name === 'KafkaJSSASLAuthenticationError') this.onAuthenticationFailure();
+      if (current.client) await this.discard(current.client, describeKafkaError(error));
+      else if (this.current === current) this.current = undefined;
       throw this.unavailable(error);
     }
   }
 
   /** Drops this client if it is still the current one; waits briefly for its sockets to close. */
   async discard(client: Client, reason: string): Promise<void> {
-    if (this.current?.client !== client) return;
+    if (!client || this.current?.client !== client) return;
     this.current = undefined;
     this.logger.warn(`Discarding the Kafka ${this.what}; the next request builds a new one`, { reason });
     let timer: NodeJS.Timeout | undefined;
@@ -58,13 +63,19 @@ export class LazyClient<Client extends Connectable> {
   async close(): Promise<void> {
     const current = this.current;
     this.current = undefined;
-    await current?.client.disconnect();
+    await current?.client?.disconnect();
   }
 
   private connect() {
-    const client = this.build();
     this.created++;
-    const current = { client, ready: client.connect().then(() => client) };
+    const current: { client: Client | undefined; ready: Promise<Client> } = {
+      client: undefined,
+      ready: this.build().then(async (client) => {
+        current.client = client;
+        await client.connect();
+        return client;
+      }),
+    };
     this.current = current;
     return current;
   }

@@ -33,12 +33,14 @@ export class KafkaPublisher implements Publisher {
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
-    kafka: Kafka,
+    kafka: () => Promise<Kafka>,
     readonly topic: string,
     logger: Logger,
+    /** Told when the broker refuses the credentials (see ScramSecret.forget). */
+    onAuthenticationFailure?: () => void,
   ) {
-    this.producer = new LazyClient('producer', () => this.buildProducer(kafka), logger);
-    this.admin = new LazyClient('admin client', () => kafka.admin({ retry: RETRY }), logger);
+    this.producer = new LazyClient('producer', async () => this.buildProducer(await kafka()), logger, onAuthenticationFailure);
+    this.admin = new LazyClient('admin client', async () => (await kafka()).admin({ retry: RETRY }), logger, onAuthenticationFailure);
   }
 
   async publish(messages: readonly OutgoingMessage[], { deadline }: { deadline: Deadline }): Promise<PublishResult[]> {

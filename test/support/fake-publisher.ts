@@ -1,5 +1,6 @@
 import type { Deadline } from '../../lib/deadline';
 import type { Logger } from '../../lib/log';
+import type { PublishMetrics } from '../../lib/metrics';
 import type { OutgoingMessage, Publisher, PublishResult } from '../../lib/publish';
 
 /** A Publisher that records what it was asked to send and answers as the test says. */
@@ -36,5 +37,30 @@ export class RecordingLogger implements Logger {
   }
   error(message: string, ...extra: unknown[]) {
     this.lines.push({ level: 'ERROR', message, extra });
+  }
+  appendKeys(keys: Record<string, unknown>) {
+    this.keys = { ...this.keys, ...keys };
+  }
+  keys: Record<string, unknown> = {};
+}
+
+/** Metrics kept in memory, to assert on what an invocation counted. */
+export class RecordingMetrics implements PublishMetrics {
+  readonly counted: { name: string; value: number; dimension?: string }[] = [];
+  flushes = 0;
+  published(count: number, latencyMs: number) {
+    this.counted.push({ name: 'OrdersPublished', value: count }, { name: 'PublishLatency', value: latencyMs });
+  }
+  batchSize(size: number) {
+    this.counted.push({ name: 'BatchSize', value: size });
+  }
+  failed(reason: string, count: number) {
+    this.counted.push({ name: 'PublishFailures', value: count, dimension: reason });
+  }
+  rejected(status: number) {
+    this.counted.push({ name: 'RequestsRejected', value: 1, dimension: String(status) });
+  }
+  flush() {
+    this.flushes++;
   }
 }

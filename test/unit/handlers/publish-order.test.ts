@@ -3,13 +3,20 @@ import { makePublishOrderHandler } from '../../../handlers/publish-order';
 import { KafkaUnavailableError, PublishOutcomeUnknownError } from '../../../lib/errors';
 import { makeOrderPublishing } from '../../../lib/publish';
 import { exampleOrder, lambdaContext, postEvent } from '../../support/events';
-import { FakePublisher, RecordingLogger } from '../../support/fake-publisher';
+import { FakePublisher, RecordingLogger, RecordingMetrics } from '../../support/fake-publisher';
 
 function setup(publisher = new FakePublisher(), deadline = { boundMs: 10_000, marginMs: 500 }) {
   const logger = new RecordingLogger();
-  const orders = makeOrderPublishing({ publisher, logger, newEventId: () => 'evt-1', now: () => Date.parse('2026-11-26T10:00:00Z') });
-  const handler = makePublishOrderHandler({ orders, logger, deadline });
-  return { handler, publisher, logger };
+  const metrics = new RecordingMetrics();
+  const orders = makeOrderPublishing({
+    publisher,
+    logger,
+    metrics,
+    newEventId: () => 'evt-1',
+    now: () => Date.parse('2026-11-26T10:00:00Z'),
+  });
+  const handler = makePublishOrderHandler({ orders, logger, metrics, deadline });
+  return { handler, publisher, logger, metrics };
 }
 
 const json = { 'Content-Type': 'application/json' };
@@ -17,7 +24,7 @@ const json = { 'Content-Type': 'application/json' };
 describe('POST /orders handler', () => {
   it('publishes the order and answers 201 with its receipt', async () => {
     // Prepare
-    const { handler, publisher, logger } = setup();
+    const { handler, publisher, logger, metrics } = setup();
     // Act
     const response = await handler(postEvent(), lambdaContext());
     // Assess
@@ -36,6 +43,9 @@ describe('POST /orders handler', () => {
     expect(logger.lines.filter((line) => line.level === 'INFO').map((line) => line.message)).toEqual([
       'Message delivered to order-events [0] at offset 0',
     ]);
+    expect(logger.keys).toEqual({ request_id: 'test-request' });
+    expect(metrics.counted.map((metric) => metric.name)).toEqual(['OrdersPublished', 'PublishLatency']);
+    expect(metrics.flushes).toBe(1);
   });
 
   it.each([
@@ -67,7 +77,7 @@ describe('POST /orders handler', () => {
     ['a JSON array', postEvent('[]'), 422, 'validation-failed'],
   ])('answers %s with a problem document and produces nothing', async (_, event, status, slug) => {
     // Prepare
-    const { handler, publisher } = setup();
+    const { handler, publisher, metrics } = setup();
     // Act
     const response = await handler(event, lambdaContext());
     // Assess
@@ -78,6 +88,7 @@ describe('POST /orders handler', () => {
     expect(problem.title).toEqual(expect.any(String));
     expect(problem.detail).toEqual(expect.any(String));
     expect(publisher.sent).toHaveLength(0);
+    expect(metrics.counted).toEqual([{ name: 'RequestsRejected', value: 1, dimension: String(status) }]);
   });
 
   it('accepts application/json with a UTF-8 charset and a +json media type', async () => {
@@ -113,9 +124,10 @@ describe('POST /orders handler', () => {
     [new KafkaUnavailableError('Kafka is unavailable: ECONNREFUSED'), 503, 'kafka-unavailable'],
     [new PublishOutcomeUnknownError('The deadline passed'), 504, 'outcome-unknown'],
   ])('answers %s as %i with Retry-After', async (error, status, slug) => {
-    const { handler } = setup(new FakePublisher((messages) => messages.map(() => ({ status: 'failed', error }))));
+    const { handler, metrics } = setup(new FakePublisher((messages) => messages.map(() => ({ status: 'failed', error }))));
     const response = await handler(postEvent(), lambdaContext());
     expect(response.statusCode).toBe(status);
+    expect(metrics.counted).toContainEqual({ name: 'PublishFailures', value: 1, dimension: error.name });
     expect(response.headers).toMatchObject({ 'retry-after': '1', 'content-type': 'application/problem+json' });
     expect(JSON.parse(response.body)).toMatchObject({
       type: `urn:order-publisher:problem:${slug}`,
@@ -142,7 +154,7 @@ describe('POST /orders handler', () => {
   ])('gives the publisher a deadline of %s', async (_, remainingMs, expectedBudgetMs) => {
     const { handler, publisher } = setup();
     const before = Date.now();
-    await handler(postEvent(), { getRemainingTimeInMillis: () => remainingMs });
+    await handler(postEvent(), { awsRequestId: 'r-1', getRemainingTimeInMillis: () => remainingMs });
     const after = Date.now();
     const at = publisher.deadlines[0]?.at ?? 0;
     expect(at).toBeGreaterThanOrEqual(before + expectedBudgetMs);

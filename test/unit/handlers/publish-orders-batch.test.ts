@@ -3,13 +3,14 @@ import { makePublishOrdersBatchHandler } from '../../../handlers/publish-orders-
 import { KafkaUnavailableError, PublishOutcomeUnknownError } from '../../../lib/errors';
 import { makeOrderPublishing, type OutgoingMessage, type PublishResult } from '../../../lib/publish';
 import { exampleOrder, lambdaContext, postEvent } from '../../support/events';
-import { FakePublisher, RecordingLogger } from '../../support/fake-publisher';
+import { FakePublisher, RecordingLogger, RecordingMetrics } from '../../support/fake-publisher';
 
 function setup(publisher = new FakePublisher()) {
   const logger = new RecordingLogger();
-  const orders = makeOrderPublishing({ publisher, logger, now: () => Date.parse('2026-11-26T10:00:00Z') });
-  const handler = makePublishOrdersBatchHandler({ orders, logger, deadline: { boundMs: 10_000, marginMs: 500 } });
-  return { handler, publisher };
+  const metrics = new RecordingMetrics();
+  const orders = makeOrderPublishing({ publisher, logger, metrics, now: () => Date.parse('2026-11-26T10:00:00Z') });
+  const handler = makePublishOrdersBatchHandler({ orders, logger, metrics, deadline: { boundMs: 10_000, marginMs: 500 } });
+  return { handler, publisher, metrics };
 }
 
 const batchOf = (count: number) => ({
@@ -50,9 +51,12 @@ describe('POST /orders/batch handler', () => {
   });
 
   it('answers 207 naming each failed order, retriable, with its reason', async () => {
-    const { handler } = setup(new FakePublisher(failUser1(new KafkaUnavailableError('LEADER_NOT_AVAILABLE'))));
+    const { handler, metrics } = setup(new FakePublisher(failUser1(new KafkaUnavailableError('LEADER_NOT_AVAILABLE'))));
     const response = await handler(postEvent(batchOf(4)), lambdaContext());
     expect(response.statusCode).toBe(207);
+    expect(metrics.counted).toContainEqual({ name: 'BatchSize', value: 4 });
+    expect(metrics.counted).toContainEqual({ name: 'OrdersPublished', value: 3 });
+    expect(metrics.counted).toContainEqual({ name: 'PublishFailures', value: 1, dimension: 'KafkaUnavailableError' });
     const body = JSON.parse(response.body);
     expect(body).toMatchObject({ written: 3, failed: 1 });
     expect(body.receipts[1]).toEqual({

@@ -11,6 +11,8 @@ describe('parseConfig', () => {
         clientId: 'order-producer',
         connectionTimeoutMs: 3000,
         requestTimeoutMs: 5000,
+        tls: false,
+        auth: { mechanism: 'none' },
       },
       publishTimeoutMs: 10_000,
       deadlineMarginMs: 500,
@@ -50,8 +52,36 @@ describe('parseConfig', () => {
     ['PUBLISH_TIMEOUT_MS', '60000'],
     ['DEADLINE_MARGIN_MS', '-1'],
     ['LOG_LEVEL', 'loud'],
+    ['KAFKA_AUTH', 'kerberos'],
+    ['KAFKA_TLS', 'yes'],
+    ['KAFKA_SCRAM_SECRET_ARN', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-kafka'],
   ])('fails fast naming %s when it is %j', (variable, value) => {
     expect(() => parseConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable}=`));
+  });
+
+  it.each([
+    [{ KAFKA_AUTH: 'scram' }, 'KAFKA_SCRAM_SECRET_ARN=""'],
+    [{ KAFKA_AUTH: 'iam' }, 'AWS_REGION=""'],
+  ])('names the variable a mechanism needs: %o', (env, named) => {
+    expect(() => parseConfig(env)).toThrow(named);
+  });
+
+  it.each([
+    [{ KAFKA_AUTH: 'iam', AWS_REGION: 'eu-west-1' }, { mechanism: 'iam', region: 'eu-west-1' }, true],
+    [
+      { KAFKA_AUTH: 'scram', KAFKA_SCRAM_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_orders-AbCdEf' },
+      { mechanism: 'scram', secretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_orders-AbCdEf' },
+      true,
+    ],
+    [
+      { KAFKA_AUTH: 'scram', KAFKA_SCRAM_SECRET_ARN: 'AmazonMSK_local', KAFKA_TLS: 'false' },
+      { mechanism: 'scram', secretId: 'AmazonMSK_local' },
+      false,
+    ],
+  ])('reads the auth mechanism and turns TLS on with it unless told otherwise: %o', (env, auth, tls) => {
+    const config = parseConfig(env);
+    expect(config.kafka.auth).toEqual(auth);
+    expect(config.kafka.tls).toBe(tls);
   });
 });

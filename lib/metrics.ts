@@ -1,0 +1,41 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** What the publisher counts; CloudWatch gets it as Embedded Metric Format lines in the log. */
+export interface PublishMetrics {
+  published(count: number, latencyMs: number): void;
+  batchSize(size: number): void;
+  /** Orders Kafka did not take, by the error's kind (KafkaUnavailableError, PublishOutcomeUnknownError…). */
+  failed(reason: string, count: number): void;
+  /** Requests answered with a 4xx or 5xx problem, by status. */
+  rejected(status: number): void;
+  /** Writes what this invocation counted. */
+  flush(): void;
+}
+
+export function cloudWatchMetrics(): PublishMetrics {
+  const metrics = new Metrics({ namespace: 'OrderPublisher', serviceName: 'order-publisher' });
+  const byDimension = (name: string, dimension: string, value: string, count: number) => {
+    const single = metrics.singleMetric();
+    single.addDimension(dimension, value);
+    single.addMetric(name, MetricUnit.Count, count);
+  };
+  return {
+    published(count, latencyMs) {
+      metrics.addMetric('OrdersPublished', MetricUnit.Count, count);
+      metrics.addMetric('PublishLatency', MetricUnit.Milliseconds, latencyMs);
+    },
+    batchSize(size) {
+      metrics.addMetric('BatchSize', MetricUnit.Count, size);
+    },
+    failed(reason, count) {
+      byDimension('PublishFailures', 'reason', reason, count);
+    },
+    rejected(status) {
+      byDimension('RequestsRejected', 'status', String(status), 1);
+    },
+    flush() {
+      // Powertools warns on every flush without metrics; a 4xx-only invocation has none.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    },
+  };
+}
