@@ -23,6 +23,16 @@ export default defineConfig({
       },
       {
         test: {
+          // `sls package` for production-like parameters, read back from the template.
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 360_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           exclude: ['test/integration/**/*.disruptive.test.ts'],

@@ -19,9 +19,9 @@ if (!(await brokersReachable({ bootstrap }))) {
   console.log('Local Kafka keeps running after this exits; stop it with `npm run kafka:stop`.');
 }
 
-const offline = spawn('npx', ['serverless', 'offline', 'start', ...process.argv.slice(2)], {
+const brokers = process.env.KAFKA_BROKERS || bootstrap;
+const offline = spawn('npx', ['serverless', 'offline', 'start', '--param', `kafkaBrokers=${brokers}`, ...process.argv.slice(2)], {
   stdio: 'inherit',
-  env: { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS || bootstrap },
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => offline.kill(signal));
 offline.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

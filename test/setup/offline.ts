@@ -39,11 +39,25 @@ export default async function setup(project: TestProject) {
   if (await answers(baseUrl)) throw new Error(`Port ${port} is taken; set OFFLINE_HTTP_PORT to a free port`);
   const child = spawn(
     'npx',
-    ['serverless', 'offline', 'start', '--httpPort', String(port), '--lambdaPort', String(port + 2), '--host', '127.0.0.1'],
+    [
+      'serverless',
+      'offline',
+      'start',
+      '--httpPort',
+      String(port),
+      '--lambdaPort',
+      String(port + 2),
+      '--host',
+      '127.0.0.1',
+      '--param',
+      `kafkaBrokers=${process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP}`,
+      '--param',
+      'logLevel=WARN',
+    ],
     {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP, LOG_LEVEL: 'WARN' },
+      env: { ...process.env, POWERTOOLS_METRICS_DISABLED: 'true' },
     },
   );
   let output = '';

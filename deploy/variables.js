@@ -1,0 +1,77 @@
+// Values of serverless.yml that depend on the deploy parameters (--param "name=value"). YAML
+// cannot branch on a parameter or split a list; serverless v3 calls these functions instead.
+// Every IAM statement names its resources: no "Resource": "*".
+
+const param = (resolveVariable, name) => resolveVariable(`param:${name}`).then((value) => String(value ?? '').trim());
+const list = (value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/** arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid> → the ARN of one of its topics. */
+function topicArn(clusterArn, topic) {
+  const match = /^arn:(aws[a-z-]*):kafka:([a-z0-9-]+):(\d{12}):cluster\/([^/]+)\/([^/]+)$/.exec(clusterArn);
+  if (!match)
+    throw new Error(
+      `mskClusterArn must be an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>), got "${clusterArn}"`,
+    );
+  const [, partition, region, account, name, uuid] = match;
+  return `arn:${partition}:kafka:${region}:${account}:topic/${name}/${uuid}/${topic}`;
+}
+
+function required(value, name, auth) {
+  if (!value) throw new Error(`--param "${name}=…" is required when kafkaAuth=${auth}`);
+  return value;
+}
+
+/** The Lambda runs in the MSK cluster's VPC when subnets and security groups are given. */
+module.exports.vpc = async ({ resolveVariable }) => {
+  const subnetIds = list(await param(resolveVariable, 'subnetIds'));
+  const securityGroupIds = list(await param(resolveVariable, 'securityGroupIds'));
+  // No VPC: empty lists pass the schema, and deploy/drop-empty-vpc.js removes them before packaging.
+  if (subnetIds.length === 0 && securityGroupIds.length === 0) return { subnetIds, securityGroupIds };
+  if (subnetIds.length === 0 || securityGroupIds.length === 0) {
+    throw new Error('--param subnetIds and securityGroupIds go together: give both (comma-separated) or neither');
+  }
+  return { subnetIds, securityGroupIds };
+};
+
+/** Least privilege for the chosen Kafka authentication; none for a PLAINTEXT (local) cluster. */
+module.exports.iamStatements = async ({ resolveVariable }) => {
+  const auth = await param(resolveVariable, 'kafkaAuth');
+  if (auth === 'iam') {
+    const clusterArn = required(await param(resolveVariable, 'mskClusterArn'), 'mskClusterArn', auth);
+    const topic = await param(resolveVariable, 'kafkaTopic');
+    return [
+      {
+        Effect: 'Allow',
+        // WriteDataIdempotently is checked against the cluster, like Kafka's IdempotentWrite ACL
+        // (a CLUSTER operation), so it sits beside Connect rather than on the topic.
+        Action: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'],
+        Resource: [clusterArn],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+        Resource: [topicArn(clusterArn, topic)],
+      },
+    ];
+  }
+  if (auth === 'scram') {
+    const secretArn = required(await param(resolveVariable, 'scramSecretArn'), 'scramSecretArn', auth);
+    const kmsKeyArn = required(await param(resolveVariable, 'scramKmsKeyArn'), 'scramKmsKeyArn', auth);
+    return [
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secretArn] },
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt'],
+        Resource: [kmsKeyArn],
+        // Only to read that secret: KMS sees Secrets Manager as the caller.
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } } },
+      },
+    ];
+  }
+  if (auth === 'none') return [];
+  throw new Error(`--param kafkaAuth must be none, iam or scram, got "${auth}"`);
+};

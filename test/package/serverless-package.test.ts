@@ -1,0 +1,173 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * What `sls package` generates (no AWS credentials needed) for the deploy parameters, read back
+ * from the CloudFormation template: the only way to check a deploy without an AWS account.
+ */
+const run = promisify(execFile);
+const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/orders/0f3c2d1e-5b6a-4c1b-9a57-2d3c4b5a6e7f-3';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_orders-AbCdEf';
+const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const FUNCTIONS = ['PublishOrder', 'PublishOrdersBatch', 'Health', 'Openapi'];
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; Condition?: string }>;
+interface Packaged {
+  resources: Resources;
+  output: string;
+}
+
+const directories: string[] = [];
+
+async function slsPackage(stage: string, params: Record<string, string>): Promise<Packaged> {
+  const directory = mkdtempSync(join(tmpdir(), `sls-${stage}-`));
+  directories.push(directory);
+  const args = ['serverless', 'package', '--stage', stage, '--package', directory];
+  for (const [name, value] of Object.entries(params)) args.push('--param', `${name}=${value}`);
+  const { stdout, stderr } = await run('npx', args, { timeout: 120_000, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' } });
+  const template = JSON.parse(readFileSync(join(directory, 'cloudformation-template-update-stack.json'), 'utf8'));
+  return { resources: template.Resources as Resources, output: stdout + stderr };
+}
+
+/** The statements of the Lambda role that concern Kafka, secrets and keys. */
+function kafkaStatements(resources: Resources) {
+  const policies = resources.IamRoleLambdaExecution?.Properties.Policies as {
+    PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] };
+  }[];
+  return policies
+    .flatMap((policy) => policy.PolicyDocument.Statement)
+    .filter((statement) => statement.Action.some((action) => /^(kafka-cluster|secretsmanager|kms):/.test(action)));
+}
+
+const fn = (resources: Resources, name: string) => resources[`${name}LambdaFunction`]?.Properties as Record<string, unknown>;
+
+let iam: Packaged;
+let scram: Packaged;
+let local: Packaged;
+
+beforeAll(async () => {
+  // One after another: each run bundles the four functions with esbuild.
+  iam = await slsPackage('prod', {
+    kafkaAuth: 'iam',
+    mskClusterArn: CLUSTER_ARN,
+    kafkaBrokers: 'b-1.orders.x1.c3.kafka.eu-west-1.amazonaws.com:9098,b-2.orders.x1.c3.kafka.eu-west-1.amazonaws.com:9098',
+    subnetIds: 'subnet-0a1b2c3d,subnet-4e5f6a7b',
+    securityGroupIds: 'sg-0123abcd',
+    throttleRateLimit: '25',
+    throttleBurstLimit: '50',
+    logRetentionInDays: '90',
+  });
+  scram = await slsPackage('staging', {
+    kafkaAuth: 'scram',
+    scramSecretArn: SECRET_ARN,
+    scramKmsKeyArn: KMS_KEY_ARN,
+    kafkaBrokers: 'b-1.orders.x1.c3.kafka.eu-west-1.amazonaws.com:9096',
+    subnetIds: 'subnet-0a1b2c3d',
+    securityGroupIds: 'sg-0123abcd',
+  });
+  local = await slsPackage('dev', {});
+}, 360_000);
+
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
+
+describe('sls package for production with MSK IAM', () => {
+  it.each(FUNCTIONS)('%s runs on nodejs22.x, arm64, with active tracing', (name) => {
+    expect(fn(iam.resources, name)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+  });
+
+  it("runs every function in the cluster's VPC", () => {
+    for (const name of FUNCTIONS) {
+      expect(fn(iam.resources, name).VpcConfig).toEqual({
+        SubnetIds: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'],
+        SecurityGroupIds: ['sg-0123abcd'],
+      });
+    }
+  });
+
+  it('grants Connect and WriteDataIdempotently on the cluster, DescribeTopic and WriteData on the topic, nothing else', () => {
+    expect(kafkaStatements(iam.resources)).toEqual([
+      { Effect: 'Allow', Action: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], Resource: CLUSTER_ARN },
+      {
+        Effect: 'Allow',
+        Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+        Resource: 'arn:aws:kafka:eu-west-1:123456789012:topic/orders/0f3c2d1e-5b6a-4c1b-9a57-2d3c4b5a6e7f-3/order-events',
+      },
+    ]);
+  });
+
+  it('protects the API with a key and a throttled usage plan; the contract stays public', () => {
+    expect(iam.resources.ApiGatewayApiKey1?.Properties).toMatchObject({ Enabled: true, Name: 'order-event-publisher-prod' });
+    expect(iam.resources.ApiGatewayUsagePlan?.Properties).toMatchObject({ Throttle: { RateLimit: 25, BurstLimit: 50 } });
+    expect(iam.resources.ApiGatewayUsagePlanKey1?.Type).toBe('AWS::ApiGateway::UsagePlanKey');
+    for (const method of ['ApiGatewayMethodOrdersPost', 'ApiGatewayMethodOrdersBatchPost', 'ApiGatewayMethodHealthGet']) {
+      expect(iam.resources[method]?.Properties.ApiKeyRequired, method).toBe(true);
+    }
+    expect(iam.resources.ApiGatewayMethodOpenapijsonGet?.Properties.ApiKeyRequired).toBe(false);
+  });
+
+  it('keeps every log group for the configured days', () => {
+    for (const name of FUNCTIONS) expect(iam.resources[`${name}LogGroup`]?.Properties.RetentionInDays).toBe(90);
+  });
+
+  it('gives the functions their Kafka settings', () => {
+    expect(fn(iam.resources, 'PublishOrder').Environment).toEqual({
+      Variables: expect.objectContaining({
+        KAFKA_BROKERS: 'b-1.orders.x1.c3.kafka.eu-west-1.amazonaws.com:9098,b-2.orders.x1.c3.kafka.eu-west-1.amazonaws.com:9098',
+        KAFKA_TOPIC: 'order-events',
+        KAFKA_AUTH: 'iam',
+        KAFKA_CLIENT_ID: 'order-producer-prod',
+        PUBLISH_TIMEOUT_MS: '10000',
+        LOG_LEVEL: 'INFO',
+      }),
+    });
+  });
+
+  it("keeps the timeout under API Gateway's 29 s and above the handler's deadline", () => {
+    for (const name of ['PublishOrder', 'PublishOrdersBatch']) {
+      const timeoutSeconds = fn(iam.resources, name).Timeout as number;
+      expect(timeoutSeconds).toBeLessThan(29);
+      expect(timeoutSeconds * 1000).toBeGreaterThan(10_000 + 500);
+    }
+  });
+
+  it('warns about nothing but the nodejs22.x runtime name that serverless 3.40 does not know', () => {
+    const warnings = iam.output.split('\n').filter((line) => /warn/i.test(line));
+    expect(warnings).toEqual(['Warning: Invalid configuration encountered']);
+    expect(iam.output).toContain("at 'provider.runtime'");
+  });
+});
+
+describe('sls package with SCRAM', () => {
+  it('may read that one secret, and decrypt with its key only through Secrets Manager', () => {
+    expect(kafkaStatements(scram.resources)).toEqual([
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: SECRET_ARN },
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt'],
+        Resource: KMS_KEY_ARN,
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } } },
+      },
+    ]);
+    expect(fn(scram.resources, 'PublishOrder').Environment).toEqual({
+      Variables: expect.objectContaining({ KAFKA_AUTH: 'scram', KAFKA_SCRAM_SECRET_ARN: SECRET_ARN }),
+    });
+  });
+});
+
+describe('sls package for local use (auth none)', () => {
+  it('has no VPC, no VPC policy, and no MSK, secret or key permissions', () => {
+    for (const name of FUNCTIONS) expect(fn(local.resources, name).VpcConfig).toBeUndefined();
+    expect(kafkaStatements(local.resources)).toEqual([]);
+    expect(local.output).not.toContain("at 'provider.vpc'");
+    expect(local.resources.IamRoleLambdaExecution?.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(fn(local.resources, 'PublishOrder').Environment).toEqual({
+      Variables: expect.objectContaining({ KAFKA_AUTH: 'none', KAFKA_BROKERS: '127.0.0.1:9092' }),
+    });
+  });
+});
