@@ -68,6 +68,7 @@ module.exports.iamStatements = async ({ resolveVariable }) => {
         Action: ['kms:Decrypt'],
         Resource: [kmsKeyArn],
         // Only to read that secret: KMS sees Secrets Manager as the caller.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
         Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } } },
       },
     ];

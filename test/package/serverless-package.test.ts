@@ -151,6 +151,7 @@ describe('sls package with SCRAM', () => {
         Effect: 'Allow',
         Action: ['kms:Decrypt'],
         Resource: KMS_KEY_ARN,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
         Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } } },
       },
     ]);
