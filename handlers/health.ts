@@ -1,34 +1,31 @@
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Health } from '../lib/contracts/schemas';
 import { Deadline } from '../lib/deadline';
-import { jsonResponse, problemResponse } from '../lib/http/responses';
+import { answer, type InvocationDeps } from '../lib/http/invocation';
+import { jsonResponse } from '../lib/http/responses';
 import type { KafkaPublisher } from '../lib/kafka/publisher';
-import type { Logger } from '../lib/log';
 import { defaultRuntime } from '../lib/runtime';
 
-export interface HealthDeps {
+export interface HealthDeps extends InvocationDeps {
   publisher: Pick<KafkaPublisher, 'health' | 'topic'>;
-  logger: Logger;
   timeoutMs: number;
 }
 
 /** GET /health: 200 when the cluster answers a metadata request in time, else 503 with the reason. */
 export const makeHealthHandler =
-  ({ publisher, logger, timeoutMs }: HealthDeps) =>
-  async (): Promise<APIGatewayProxyResult> => {
-    try {
+  ({ publisher, logger, metrics, timeoutMs }: HealthDeps) =>
+  async (_event?: unknown, context?: Pick<Context, 'awsRequestId'>): Promise<APIGatewayProxyResult> =>
+    answer({ logger, metrics }, context?.awsRequestId, async () => {
       const { brokers, partitions } = await publisher.health(new Deadline(Date.now() + timeoutMs));
       const body: Health = { status: 'ok', brokers, topic: publisher.topic, partitions };
       return jsonResponse(200, body, { 'cache-control': 'no-store' });
-    } catch (error) {
-      return problemResponse(error, logger);
-    }
-  };
+    });
 
 const runtime = defaultRuntime();
 
 export const handler = makeHealthHandler({
   publisher: runtime.publisher,
   logger: runtime.logger,
+  metrics: runtime.metrics,
   timeoutMs: runtime.config.healthTimeoutMs,
 });
