@@ -1,5 +1,5 @@
 import { type Config, parseConfig } from './config';
-import { securityDeps } from './kafka/auth';
+import { type KafkaSecurityDeps, securityDeps } from './kafka/auth';
 import { kafkaFactory } from './kafka/client';
 import { KafkaPublisher } from './kafka/publisher';
 import { createLogger, type Logger } from './log';
@@ -18,12 +18,14 @@ export interface Runtime {
 
 let runtime: Runtime | undefined;
 
-export function createRuntime(config: Config = parseConfig()): Runtime {
+/** `security` replaces the Secrets Manager and IAM sources, for tests that have no AWS. */
+export function createRuntime(
+  config: Config = parseConfig(),
+  { security = securityDeps(config.kafka) }: { security?: KafkaSecurityDeps } = {},
+): Runtime {
   const logger = createLogger(config.logLevel);
-  const security = securityDeps(config.kafka);
-  const publisher = new KafkaPublisher(kafkaFactory(config.kafka, logger, security), config.kafka.topic, logger, () =>
-    security.scramSecret?.forget(),
-  );
+  const kafka = kafkaFactory(config.kafka, logger, security, config.logLevel === 'DEBUG');
+  const publisher = new KafkaPublisher(kafka, config.kafka.topic, logger, () => security.scramSecret?.forget());
   const metrics = cloudWatchMetrics();
   const orders = makeOrderPublishing({ publisher, logger, metrics, now: Date.now });
   const deadline = { boundMs: config.publishTimeoutMs, marginMs: config.deadlineMarginMs };
@@ -34,7 +36,9 @@ export function createRuntime(config: Config = parseConfig()): Runtime {
 export function defaultRuntime(): Runtime {
   if (!runtime) {
     runtime = createRuntime();
-    closeOnSigterm(runtime);
+    // Only where Lambda's runtime (or serverless-offline, which sets the same variable) owns the
+    // process: elsewhere, a test runner's SIGTERM is not ours to handle.
+    if (process.env.AWS_LAMBDA_FUNCTION_NAME) closeOnSigterm(runtime);
   }
   return runtime;
 }

@@ -26,7 +26,7 @@ function kafkaLogCreator(logger: Logger): logCreator {
  */
 const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
 
-export function kafkaClientConfig(config: Config['kafka'], logger: Logger, security: KafkaSecurity = {}): KafkaConfig {
+export function kafkaClientConfig(config: Config['kafka'], logger: Logger, security: KafkaSecurity = {}, debug = false): KafkaConfig {
   return {
     ...security,
     clientId: config.clientId,
@@ -37,7 +37,7 @@ export function kafkaClientConfig(config: Config['kafka'], logger: Logger, secur
     // Retries are few and short: the publisher's deadline is the real bound, and a retry that
     // starts after it is wasted work in a Lambda about to be frozen.
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
-    logLevel: KafkaLogLevel.WARN,
+    logLevel: debug ? KafkaLogLevel.DEBUG : KafkaLogLevel.WARN,
     logCreator: kafkaLogCreator(logger),
   };
 }
@@ -46,6 +46,6 @@ export function kafkaClientConfig(config: Config['kafka'], logger: Logger, secur
  * Builds a kafkajs client for each new producer or admin client. It is async because SCRAM
  * credentials come from Secrets Manager; they are fetched once and cached by `security`.
  */
-export function kafkaFactory(config: Config['kafka'], logger: Logger, security: KafkaSecurityDeps): () => Promise<Kafka> {
-  return async () => new Kafka(kafkaClientConfig(config, logger, await kafkaSecurity(config, security)));
+export function kafkaFactory(config: Config['kafka'], logger: Logger, security: KafkaSecurityDeps, debug = false): () => Promise<Kafka> {
+  return async () => new Kafka(kafkaClientConfig(config, logger, await kafkaSecurity(config, security), debug));
 }

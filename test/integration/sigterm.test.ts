@@ -5,7 +5,7 @@ describe('SIGTERM, as Lambda sends it before shutting an environment down', () =
   it('disconnects the warm producer and exits 0 within the 500 ms Lambda allows', async () => {
     // Prepare: a process with a connected producer.
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/sigterm-child.ts'], {
-      env: { ...process.env, LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'true' },
+      env: { ...process.env, AWS_LAMBDA_FUNCTION_NAME: 'publishOrder', LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
