@@ -1,6 +1,6 @@
 // Types for scripts/kafka.mjs (local Apache Kafka without Docker). See the header of kafka.mjs.
 
-/** 1 = single KRaft node (broker+controller) on 127.0.0.1:9092; 3 = controller 100 + brokers 1..3. */
+/** 1 = single KRaft node (broker+controller) on 127.0.0.1:9092 (SCRAM on 9094); 3 = controller 100 + brokers 1..3. */
 export type BrokerCount = 1 | 3;
 
 export type NodeAction = 'stop' | 'kill' | 'pause' | 'resume' | 'start';
@@ -125,6 +125,8 @@ export interface NodeStatus {
   nodeId: number;
   roles: string;
   port: number | null;
+  /** SASL_PLAINTEXT / SCRAM-SHA-512 client port (single mode only). */
+  scramPort: number | null;
   controllerPort: number | null;
   pid: number | null;
   paused: boolean;
@@ -135,6 +137,8 @@ export interface NodeLayout {
   id: number;
   roles: string;
   port?: number;
+  /** SASL_PLAINTEXT / SCRAM-SHA-512 client port (single mode only). */
+  scramPort?: number;
   controllerPort?: number;
 }
 
@@ -150,6 +154,17 @@ export const DEFAULT_TOPIC: string;
 export const DEFAULT_PARTITIONS: number;
 export const SINGLE_BOOTSTRAP: string;
 export const CLUSTER_BOOTSTRAP: string;
+/**
+ * Single mode's SASL_PLAINTEXT listener, SCRAM-SHA-512 only: '127.0.0.1:9094' (+ KAFKA_PORT_OFFSET).
+ * kafkajs: { brokers: [SCRAM_BOOTSTRAP], sasl: { mechanism: 'scram-sha-512', username: SCRAM_USERNAME,
+ * password: SCRAM_PASSWORD } } (no ssl: unlike MSK, TLS is off locally). Only a Kafka started by
+ * kafka.mjs has it; librdkafka (kcat) needs >= 2.6.1 to authenticate to Kafka 4.x.
+ */
+export const SCRAM_BOOTSTRAP: string;
+/** 'order-publisher': created when single mode's storage is formatted; may produce (no ACLs). */
+export const SCRAM_USERNAME: string;
+/** 'local-scram-password'. */
+export const SCRAM_PASSWORD: string;
 export const TOPOLOGIES: { single: Topology; cluster: Topology };
 
 /** Start Kafka (a no-op when it already answers) and create the default topic. */

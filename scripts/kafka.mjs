@@ -18,7 +18,13 @@
 //
 // Topologies:
 //   single  (--brokers 1, default): node 1, broker+controller; PLAINTEXT 127.0.0.1:9092,
-//                                   CONTROLLER 127.0.0.1:9093. Dir .kafka/single/.
+//                                   SASL_PLAINTEXT 127.0.0.1:9094 (SCRAM-SHA-512 only, user
+//                                   order-publisher / local-scram-password: SCRAM_USERNAME,
+//                                   SCRAM_PASSWORD, SCRAM_BOOTSTRAP; created by the storage
+//                                   format, no ACLs), CONTROLLER 127.0.0.1:9093. Replication and
+//                                   the controller stay PLAINTEXT. Dir .kafka/single/; storage
+//                                   formatted before SCRAM existed (no node-1/scram-formatted) is
+//                                   re-formatted, data lost, by the next start that launches it.
 //   cluster (--brokers 3):          node 100 controller-only on 127.0.0.1:19093; brokers
 //                                   1, 2, 3 on 127.0.0.1:19092, 19192, 19292 (broker N on
 //                                   19092 + 100*(N-1), below Linux's ephemeral port range).
@@ -95,7 +101,7 @@ const TOPOLOGY = {
     brokers: 1,
     voters: `1@${HOST}:${port(9093)}`,
     heap: ['-Xms256m', '-Xmx512m'],
-    nodes: [{ id: 1, roles: 'broker,controller', port: port(9092), controllerPort: port(9093) }],
+    nodes: [{ id: 1, roles: 'broker,controller', port: port(9092), controllerPort: port(9093), scramPort: port(9094) }],
   },
   cluster: {
     mode: 'cluster',
@@ -119,8 +125,22 @@ const bootstrapOf = (topo) =>
 
 export const SINGLE_BOOTSTRAP = bootstrapOf(TOPOLOGY.single);
 export const CLUSTER_BOOTSTRAP = bootstrapOf(TOPOLOGY.cluster);
+
 /** Node layout, for tests that want to reason about ports and ids. */
 export const TOPOLOGIES = JSON.parse(JSON.stringify(TOPOLOGY));
+
+// SCRAM-SHA-512 on the single node, so that the MSK SCRAM code path (kafkajs sasl, credentials
+// from a secret) runs against a real broker. MSK's SCRAM listener is TLS-only; locally it is
+// SASL_PLAINTEXT, as kafkajs' SASL handshake is the same either way. The user is written into the
+// metadata log when the storage is formatted (StorageTool --add-scram), so it exists from the
+// broker's first start without a separate admin step. No authorizer: any authenticated principal
+// may produce, as on an MSK cluster without ACLs.
+const SCRAM_MECHANISM = 'SCRAM-SHA-512';
+export const SCRAM_USERNAME = 'order-publisher';
+export const SCRAM_PASSWORD = 'local-scram-password';
+export const SCRAM_BOOTSTRAP = `${HOST}:${TOPOLOGY.single.nodes[0].scramPort}`;
+/** Which credentials a node's storage was formatted with; a mismatch (or none) means re-format. */
+const SCRAM_STAMP = `${SCRAM_MECHANISM} ${SCRAM_USERNAME} ${createHash('sha256').update(SCRAM_PASSWORD).digest('hex').slice(0, 16)}\n`;
 
 function topologyFor(brokers) {
   const n = Number(brokers ?? 1);
@@ -140,6 +160,8 @@ function nodePaths(topo, node) {
     serverLog: path.join(dir, 'logs', 'server.log'),
     stdout: path.join(dir, 'stdout.log'),
     pid: path.join(dir, 'kafka.pid'),
+    /** Written after a format with --add-scram; its absence marks storage from before SCRAM. */
+    scramStamp: path.join(dir, 'scram-formatted'),
   };
 }
 
@@ -714,15 +736,22 @@ function nodeProperties(topo, node, overrides) {
     'node.id': String(node.id),
     'controller.quorum.voters': topo.voters,
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map': `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${node.scramPort ? ',SASL_PLAINTEXT:SASL_PLAINTEXT' : ''}`,
   };
   const listeners = [];
   if (node.port) listeners.push(`PLAINTEXT://${HOST}:${node.port}`);
+  if (node.scramPort) listeners.push(`SASL_PLAINTEXT://${HOST}:${node.scramPort}`);
   if (node.controllerPort) listeners.push(`CONTROLLER://${HOST}:${node.controllerPort}`);
   props.listeners = listeners.join(',');
   if (node.port) {
-    props['advertised.listeners'] = `PLAINTEXT://${HOST}:${node.port}`;
+    props['advertised.listeners'] = listeners.filter((l) => !l.startsWith('CONTROLLER:')).join(',');
+    // Replication and the controller stay PLAINTEXT: only clients authenticate.
     props['inter.broker.listener.name'] = 'PLAINTEXT';
+  }
+  if (node.scramPort) {
+    props['sasl.enabled.mechanisms'] = SCRAM_MECHANISM;
+    props['listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config'] =
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;';
   }
   props['log.dirs'] = p.data;
   Object.assign(props, COMMON[topo.mode], overrides);
@@ -768,10 +797,23 @@ function runJava(args, { timeoutMs = 60_000 } = {}) {
   });
 }
 
+/** Storage formatted before the node had its SCRAM user (or with other credentials)? */
+function lacksScramUser(topo, node) {
+  const p = nodePaths(topo, node);
+  if (!node.scramPort || !fs.existsSync(path.join(p.data, 'meta.properties'))) return false;
+  try {
+    return fs.readFileSync(p.scramStamp, 'utf8') !== SCRAM_STAMP;
+  } catch {
+    return true;
+  }
+}
+
 /** Format the node's log dir once; an already formatted dir is kept (its data survives restarts). */
 async function formatStorage(topo, node, clusterId, log4j) {
   const p = nodePaths(topo, node);
   if (fs.existsSync(path.join(p.data, 'meta.properties'))) return false;
+  // A stamp left from an earlier data dir must not vouch for this one until the format succeeds.
+  fs.rmSync(p.scramStamp, { force: true });
   const cds = cdsFiles();
   const { code, output } = await runJava([
     '-Xmx256m',
@@ -789,8 +831,11 @@ async function formatStorage(topo, node, clusterId, log4j) {
     '--cluster-id',
     clusterId,
     '--ignore-formatted',
+    // The password lands on this short-lived JVM's command line: fine for a fixed local one.
+    ...(node.scramPort ? ['--add-scram', `${SCRAM_MECHANISM}=[name=${SCRAM_USERNAME},password=${SCRAM_PASSWORD}]`] : []),
   ]);
   if (code !== 0) throw new Error(`formatting storage of node ${node.id} failed (exit ${code}):\n${output}`);
+  if (node.scramPort) fs.writeFileSync(p.scramStamp, SCRAM_STAMP);
   return true;
 }
 
@@ -1144,12 +1189,17 @@ export async function startKafka(opts = {}) {
       await waitNodesReady(topo, topo.nodes, timeoutMs); // normally answers at once
       log(quiet, `Kafka already running on ${bootstrap} (started earlier by scripts/kafka.mjs)`);
       warnIfOverridesDiffer(topo, overrides);
+      if (topo.nodes.some((n) => lacksScramUser(topo, n))) {
+        console.warn(
+          `warning: the running ${topo.mode} node predates the ${SCRAM_MECHANISM} listener on ${SCRAM_BOOTSTRAP}; stop it (node scripts/kafka.mjs stop --brokers 1) and start again to get it (re-formats its storage)`,
+        );
+      }
     } else if (running.length === 0 && (await brokersReachable({ bootstrap, all: true, brokers: topo.brokers, timeoutMs: 1500 }))) {
       log(quiet, `Kafka already running on ${bootstrap} (not started by scripts/kafka.mjs; overrides not applied)`);
       external = true;
     } else {
       for (const node of missing) {
-        for (const port of [node.port, node.controllerPort].filter(Boolean)) {
+        for (const port of [node.port, node.scramPort, node.controllerPort].filter(Boolean)) {
           if (await portOpen(port)) {
             throw new Error(
               `port ${port} (node ${node.id}) is already in use by another process; stop it first (e.g. "docker compose down")`,
@@ -1164,6 +1214,13 @@ export async function startKafka(opts = {}) {
       const log4j = log4jConfigPath();
       const clusterId = clusterIdFor(topo);
       for (const node of topo.nodes) writeConfig(topo, node, overrides);
+      for (const node of missing.filter((n) => lacksScramUser(topo, n))) {
+        log(
+          quiet,
+          `Re-formatting ${topo.mode} node ${node.id} storage (deleting its topics and data): it lacks the ${SCRAM_MECHANISM} user ${SCRAM_USERNAME}`,
+        );
+        fs.rmSync(nodePaths(topo, node).data, { recursive: true, force: true });
+      }
       fs.writeFileSync(path.join(modeDir(topo), 'overrides.json'), `${JSON.stringify(overrides)}\n`);
       const formatted = await Promise.all(missing.map((n) => formatStorage(topo, n, clusterId, log4j)));
       phase('storage formatted (or already)');
@@ -1370,7 +1427,7 @@ export async function nodeControl(action, nodeId, opts = {}) {
       if (!fs.existsSync(p.config) || !fs.existsSync(path.join(p.data, 'meta.properties'))) {
         throw new Error(`node ${node.id} was never set up; run "node scripts/kafka.mjs start --brokers ${topo.brokers}" first`);
       }
-      for (const port of [node.port, node.controllerPort].filter(Boolean)) {
+      for (const port of [node.port, node.scramPort, node.controllerPort].filter(Boolean)) {
         if (await portOpen(port)) throw new Error(`port ${port} of node ${node.id} is in use by another process`);
       }
       launch(topo, node, log4jConfigPath());
@@ -1395,6 +1452,7 @@ export async function kafkaStatus() {
         nodeId: node.id,
         roles: node.roles,
         port: node.port ?? null,
+        scramPort: node.scramPort ?? null,
         controllerPort: node.controllerPort ?? null,
         pid,
         paused: state === 'T',
@@ -1418,8 +1476,9 @@ const USAGE = `usage:
   node scripts/kafka.mjs leader <topic> <partition> [--brokers 1|3]
   node scripts/kafka.mjs elect  [--topic T] [--brokers 1|3]   (preferred-leader election)
 
-single mode (default): node 1 (broker+controller) on ${SINGLE_BOOTSTRAP}, controller 127.0.0.1:9093
-cluster mode (--brokers 3): controller node 100 on 127.0.0.1:19093, brokers 1,2,3 on ${CLUSTER_BOOTSTRAP}
+single mode (default): node 1 (broker+controller) on ${SINGLE_BOOTSTRAP}, SASL_PLAINTEXT ${SCRAM_BOOTSTRAP}
+  (${SCRAM_MECHANISM}, user ${SCRAM_USERNAME}, password ${SCRAM_PASSWORD}), controller ${HOST}:${TOPOLOGY.single.nodes[0].controllerPort}
+cluster mode (--brokers 3): controller node 100 on ${HOST}:${TOPOLOGY.cluster.nodes[0].controllerPort}, brokers 1,2,3 on ${CLUSTER_BOOTSTRAP}
 env: KAFKA_TOPIC, KAFKA_TOPIC_PARTITIONS, KAFKA_NODE_OVERRIDES="k=v,k2=v2", KAFKA_START_TIMEOUT_MS, KAFKA_HEAP_OPTS`;
 
 const BOOLEAN_FLAGS = new Set(['fenced', 'wait', 'restart']);
@@ -1474,7 +1533,11 @@ async function main(argv) {
     case 'status': {
       const rows = await kafkaStatus();
       for (const r of rows) {
-        const where = [r.port && `${HOST}:${r.port}`, r.controllerPort && `controller ${HOST}:${r.controllerPort}`]
+        const where = [
+          r.port && `${HOST}:${r.port}`,
+          r.scramPort && `SCRAM ${HOST}:${r.scramPort}`,
+          r.controllerPort && `controller ${HOST}:${r.controllerPort}`,
+        ]
           .filter(Boolean)
           .join(', ');
         const state = !r.pid
@@ -1482,7 +1545,7 @@ async function main(argv) {
           : r.paused
             ? `PAUSED (pid ${r.pid})`
             : `running (pid ${r.pid})${r.answering ? '' : ', not answering'}`;
-        console.log(`${r.mode.padEnd(7)} node ${String(r.nodeId).padEnd(3)} ${r.roles.padEnd(17)} ${where.padEnd(42)} ${state}`);
+        console.log(`${r.mode.padEnd(7)} node ${String(r.nodeId).padEnd(3)} ${r.roles.padEnd(17)} ${where.padEnd(68)} ${state}`);
       }
       return;
     }
