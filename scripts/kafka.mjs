@@ -37,7 +37,7 @@
 // c1Only), KAFKA_CDS=0 (no class-data-sharing archive), KAFKA_MJS_VERBOSE=1 (start phases),
 // KAFKA_PORT_OFFSET (added to every port above; with its own KAFKA_STATE_DIR, a second instance).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -660,25 +660,7 @@ async function resolveJars({ quiet }) {
   const tmp = path.join(STATE_DIR, `libs.tmp-${process.pid}`);
   fs.rmSync(tmp, { recursive: true, force: true });
   const args = ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`, '-DincludeScope=runtime'];
-  const { code, output } = await new Promise((resolve, reject) => {
-    const child = spawn('mvn', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), MAVEN_TIMEOUT_MS);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  const { code, output } = await run('mvn', args, { cwd: ROOT, timeoutMs: MAVEN_TIMEOUT_MS });
   if (code !== 0) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw new Error(`Maven failed (exit ${code}) resolving the Kafka jars:\n${output.slice(-4000)}`);
@@ -775,26 +757,21 @@ function classpath() {
   return `${LIBS_DIR}${path.sep}*`;
 }
 
-function runJava(args, { timeoutMs = 60_000 } = {}) {
+/**
+ * Runs a command to its end and resolves with its exit code (null when killed at the timeout) and
+ * its stdout and stderr together; rejects only when it cannot be started.
+ */
+function run(command, args, { cwd, timeoutMs = 60_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(javaBin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
+    execFile(command, args, { cwd, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error && typeof error.code === 'string') return reject(error);
+      resolve({ code: error ? (error.killed ? null : error.code) : 0, output: `${stdout}${stderr}` });
     });
   });
+}
+
+function runJava(args, options) {
+  return run(javaBin(), args, options);
 }
 
 /** Storage formatted before the node had its SCRAM user (or with other credentials)? */

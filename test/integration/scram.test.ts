@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makePublishOrderHandler } from '../../handlers/publish-order';
 import { parseConfig } from '../../lib/config';
 import { createRuntime } from '../../lib/runtime';
 import { SCRAM_BOOTSTRAP, SCRAM_PASSWORD, SCRAM_USERNAME, SINGLE_BOOTSTRAP } from '../../scripts/kafka.mjs';
+import { captureOutput } from '../support/captured-output';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager';
 import { openTopicReader } from '../support/kafka-reader';
@@ -15,7 +16,7 @@ import { openTopicReader } from '../support/kafka-reader';
 const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_local-AbCdEf';
 const WRONG_PASSWORD = 'Wrong-Sentinel-9d2e41';
 let secretsManager: FakeSecretsManager;
-let written: string[];
+const output = captureOutput();
 
 function scramRuntime() {
   return createRuntime(
@@ -40,20 +41,6 @@ beforeAll(async () => {
 afterAll(async () => {
   vi.unstubAllEnvs();
   await secretsManager?.close();
-});
-
-beforeEach(() => {
-  written = [];
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-  }
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 describe('SCRAM-SHA-512 with the secret from Secrets Manager, against the real broker', () => {
@@ -101,7 +88,7 @@ describe('SCRAM-SHA-512 with the secret from Secrets Manager, against the real b
     expect(elapsedMs).toBeLessThan(5_000);
     expect(afterRotation.statusCode).toBe(201);
     expect(secretsManager.requests.length - requestsBefore).toBe(2);
-    for (const text of [...written, refused.body, afterRotation.body]) {
+    for (const text of [...output.written, refused.body, afterRotation.body]) {
       expect(text).not.toContain(WRONG_PASSWORD);
       expect(text).not.toContain(SCRAM_PASSWORD);
     }

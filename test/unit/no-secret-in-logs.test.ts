@@ -1,10 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeHealthHandler } from '../../handlers/health';
 import { makePublishOrderHandler } from '../../handlers/publish-order';
 import { makePublishOrdersBatchHandler } from '../../handlers/publish-orders-batch';
 import { parseConfig } from '../../lib/config';
 import { ScramSecret } from '../../lib/kafka/auth';
 import { createRuntime } from '../../lib/runtime';
+import { captureOutput } from '../support/captured-output';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
 
 /**
@@ -13,21 +14,7 @@ import { exampleOrder, lambdaContext, postEvent } from '../support/events';
  */
 const SENTINEL_PASSWORD = 'Sentinel-Pa55word-3f9c81d2';
 const SENTINEL_USERNAME = 'sentinel-user-77ab';
-let written: string[];
-
-beforeEach(() => {
-  written = [];
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-  }
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const output = captureOutput();
 
 describe('credentials never leave the process', () => {
   it('are in no log line and no response, at DEBUG, when Kafka cannot be reached with them', async () => {
@@ -53,10 +40,10 @@ describe('credentials never leave the process', () => {
     await runtime.publisher.close();
     // Assess: the failures were real and logged...
     expect(responses.map((response) => response.statusCode)).toEqual([503, 503, 503]);
-    expect(written.join('')).toContain('ECONNREFUSED');
-    expect(written.length).toBeGreaterThan(3);
+    expect(output.written.join('')).toContain('ECONNREFUSED');
+    expect(output.written.length).toBeGreaterThan(3);
     // ...and nothing carries the credentials.
-    for (const text of [...written, ...responses.map((response) => JSON.stringify(response))]) {
+    for (const text of [...output.written, ...responses.map((response) => JSON.stringify(response))]) {
       expect(text).not.toContain(SENTINEL_PASSWORD);
     }
   });
