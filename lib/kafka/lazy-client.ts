@@ -1,6 +1,5 @@
 import { beforeDeadline, type Deadline, DeadlineExceededError } from '../deadline';
-import type { PublisherError } from '../errors';
-import { KafkaUnavailableError } from '../errors';
+import { KafkaUnavailableError, type PublisherError } from '../errors';
 import type { Logger } from '../log';
 import { connectFailure, describeKafkaError } from './errors';
 
@@ -47,7 +46,7 @@ export class LazyClient<Client extends Connectable> {
 
   /** Drops this client if it is still the current one; waits briefly for its sockets to close. */
   async discard(client: Client, reason: string): Promise<void> {
-    if (!client || this.current?.client !== client) return;
+    if (this.current?.client !== client) return;
     this.current = undefined;
     this.logger.warn(`Discarding the Kafka ${this.what}; the next request builds a new one`, { reason });
     let timer: NodeJS.Timeout | undefined;
@@ -71,6 +70,8 @@ export class LazyClient<Client extends Connectable> {
     const current: { client: Client | undefined; ready: Promise<Client> } = {
       client: undefined,
       ready: this.build().then(async (client) => {
+        // Abandoned at its deadline while building (waiting for credentials): connect nothing.
+        if (this.current !== current) throw new KafkaUnavailableError(`The Kafka ${this.what} was abandoned before it connected`);
         current.client = client;
         await client.connect();
         return client;
