@@ -47,7 +47,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          globalSetup: ['test/setup/kafka.ts', 'test/setup/offline.ts'],
+          globalSetup: ['test/setup/kafka.ts'],
           env: kafkaEnv,
           testTimeout: 30_000,
           hookTimeout: 180_000,
@@ -76,6 +76,20 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 180_000,
           sequence: { groupOrder: 4 },
+        },
+      },
+      {
+        test: {
+          // The fault cases, shortened (`npm run test:faults` runs them in full, with bad input at
+          // volume and the HTTP load run): they stop, kill and pause brokers of the three-broker
+          // cluster, so they come last, and are one file so that nothing runs beside them.
+          name: 'faults',
+          include: ['test/faults/fault-cases.test.ts'],
+          globalSetup: ['test/faults/setup/fault-cluster.ts'],
+          env: { ...quiet, FAULT_SUITE_SCALE: 'short' },
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          sequence: { groupOrder: 5 },
         },
       },
     ],

@@ -1,9 +1,19 @@
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleOrder } from '../support/events';
 import { readWithKcat } from '../support/kcat';
+import { startOffline } from '../support/offline';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
-const ordersUrl = () => `${inject('offlineUrl')}/orders`;
+let offline: Awaited<ReturnType<typeof startOffline>>;
+const ordersUrl = () => `${offline.url}/orders`;
+
+beforeAll(async () => {
+  offline = await startOffline();
+});
+
+afterAll(async () => {
+  await offline?.stop();
+});
 
 const readRecord = (partition: number, offset: number) => readWithKcat(brokers, 'order-events', partition, offset);
 
@@ -60,7 +70,7 @@ describe('POST /dev/orders over HTTP through serverless-offline', () => {
     ['an unknown route', 'POST', '/nope'],
     ['an unknown method on /orders', 'GET', '/orders'],
   ])('answers %s with 404, as serverless-offline does (API Gateway answers 403)', async (_, method, path) => {
-    const response = await fetch(`${inject('offlineUrl')}${path}`, { method });
+    const response = await fetch(`${offline.url}${path}`, { method });
     expect(response.status).toBe(404);
   });
 });
@@ -68,7 +78,7 @@ describe('POST /dev/orders over HTTP through serverless-offline', () => {
 describe('the other routes over HTTP', () => {
   it('POST /dev/orders/batch answers 201 with a receipt per order', async () => {
     const orders = [exampleOrder(), { ...exampleOrder(), user_id: 'user123', order_id: '12346' }];
-    const response = await fetch(`${inject('offlineUrl')}/orders/batch`, {
+    const response = await fetch(`${offline.url}/orders/batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ orders }),
@@ -81,13 +91,13 @@ describe('the other routes over HTTP', () => {
   });
 
   it('GET /dev/health answers 200', async () => {
-    const response = await fetch(`${inject('offlineUrl')}/health`);
+    const response = await fetch(`${offline.url}/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'ok', topic: 'order-events', partitions: 3 });
   });
 
   it('GET /dev/openapi.json serves the contract', async () => {
-    const response = await fetch(`${inject('offlineUrl')}/openapi.json`);
+    const response = await fetch(`${offline.url}/openapi.json`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ openapi: '3.1.0', paths: { '/orders': {}, '/orders/batch': {}, '/health': {} } });
   });

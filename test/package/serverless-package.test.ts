@@ -28,7 +28,8 @@ async function slsPackage(stage: string, params: Record<string, string>): Promis
   directories.push(directory);
   const args = ['serverless', 'package', '--stage', stage, '--package', directory];
   for (const [name, value] of Object.entries(params)) args.push('--param', `${name}=${value}`);
-  const { stdout, stderr } = await run('npx', args, { timeout: 120_000, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' } });
+  const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: `.esbuild-package-${stage}` };
+  const { stdout, stderr } = await run('npx', args, { timeout: 120_000, env });
   const template = JSON.parse(readFileSync(join(directory, 'cloudformation-template-update-stack.json'), 'utf8'));
   return { resources: template.Resources as Resources, output: stdout + stderr };
 }

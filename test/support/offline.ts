@@ -1,15 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { TestProject } from 'vitest/node';
 import { SINGLE_BOOTSTRAP } from '../../scripts/kafka.mjs';
 
 const port = Number(process.env.OFFLINE_HTTP_PORT ?? 3100);
 const START_TIMEOUT_MS = 120_000;
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    offlineUrl: string;
-  }
-}
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -33,8 +26,12 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Serves the functions over real HTTP with serverless-offline, as `npm run dev` does. */
-export default async function setup(project: TestProject) {
+/**
+ * Serves the functions over real HTTP with serverless-offline, as `npm run dev` does. Started by
+ * the tests that use it, not in a global setup: global setups all run before the first test, and
+ * `sls package` in another project would rebuild the .esbuild folder under a running server.
+ */
+export async function startOffline(): Promise<{ url: string; stop: () => Promise<void> }> {
   const baseUrl = `http://127.0.0.1:${port}`;
   if (await answers(baseUrl)) throw new Error(`Port ${port} is taken; set OFFLINE_HTTP_PORT to a free port`);
   const child = spawn(
@@ -74,6 +71,5 @@ export default async function setup(project: TestProject) {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  project.provide('offlineUrl', `${baseUrl}/dev`);
-  return () => stop(child);
+  return { url: `${baseUrl}/dev`, stop: () => stop(child) };
 }
