@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ORDER_PLACED_EVENT_TYPE, ORDER_SCHEMA_VERSION } from '../orders/event';
 import { OrderSchema, standaloneJsonSchema } from '../orders/schema';
 import { AmznTraceIdSchema, IdempotencyKeySchema, TraceparentSchema } from './schemas';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocument } from 'zod-openapi';
 import { MAX_BATCH_BODY_BYTES, MAX_ORDER_BODY_BYTES } from '../http/limits';
 import { OrderSchema } from '../orders/schema';

@@ -1,5 +1,5 @@
 import type { KafkaConfig, OauthbearerProviderResponse } from 'kafkajs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Config } from '../config';
 
 /** What a Kafka client needs to reach MSK: TLS, and SASL credentials for the chosen mechanism. */
