@@ -58,7 +58,7 @@ export function eventIdFor(idempotencyKey: string | undefined, index?: number, n
 
 export interface OrderPublishingDeps {
   publisher: Publisher;
-  logger: Pick<Logger, 'info'>;
+  logger: Pick<Logger, 'info' | 'debug'>;
   metrics: Omit<PublishMetrics, 'flush' | 'rejected'>;
   now: () => number;
   /** Ids for requests without an Idempotency-Key. */
@@ -80,9 +80,10 @@ export function makeOrderPublishing({ publisher, logger, metrics, now, newEventI
     return results;
   }
 
-  function logDelivery(delivery: Delivery, eventId: string, order: Order) {
+  /** One line per record: INFO for a single order, DEBUG inside a batch (500 lines halved its throughput). */
+  function logDelivery(delivery: Delivery, eventId: string, order: Order, level: 'info' | 'debug' = 'info') {
     // Powertools reserves "timestamp" for the log line's own time.
-    logger.info(`Message delivered to ${delivery.topic} [${delivery.partition}] at offset ${delivery.offset}`, {
+    logger[level](`Message delivered to ${delivery.topic} [${delivery.partition}] at offset ${delivery.offset}`, {
       topic: delivery.topic,
       partition: delivery.partition,
       offset: delivery.offset,
@@ -121,7 +122,7 @@ export function makeOrderPublishing({ publisher, logger, metrics, now, newEventI
       if (failures.length === results.length) {
         throw failures.find((error) => error instanceof PublishOutcomeUnknownError) ?? failures[0];
       }
-      return results.map((result, index): BatchRecordReceipt => {
+      const receipts = results.map((result, index): BatchRecordReceipt => {
         const order = orders[index] as Order;
         const eventId = eventIds[index] as string;
         if (result.status === 'failed') {
@@ -133,10 +134,19 @@ export function makeOrderPublishing({ publisher, logger, metrics, now, newEventI
             reason: result.error.message,
           };
         }
-        logDelivery(result.delivery, eventId, order);
+        logDelivery(result.delivery, eventId, order, 'debug');
         const { partition, offset, timestamp } = result.delivery;
         return { status: 'written', partition, offset, timestamp, key: order.user_id, event_id: eventId };
       });
+      logger.info(
+        `Batch of ${orders.length} delivered to ${publisher.topic}: ${orders.length - failures.length} written, ${failures.length} failed`,
+        {
+          topic: publisher.topic,
+          written: orders.length - failures.length,
+          failed: failures.length,
+        },
+      );
+      return receipts;
     },
   };
 }

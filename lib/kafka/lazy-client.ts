@@ -17,8 +17,8 @@ interface Connectable {
  * discarded, so the next invocation builds a fresh one instead of inheriting a dead one.
  */
 export class LazyClient<Client extends Connectable> {
-  /** `client` is set once built; building may wait for credentials. */
-  private current: { client: Client | undefined; ready: Promise<Client> } | undefined;
+  /** `client` is set once built (building may wait for credentials), `connected` once connected. */
+  private current: { client: Client | undefined; connected: boolean; ready: Promise<Client> } | undefined;
   /** Clients built so far: a warm environment keeps this at 1. */
   created = 0;
 
@@ -34,6 +34,8 @@ export class LazyClient<Client extends Connectable> {
   async get(deadline: Deadline): Promise<Client> {
     if (deadline.hasPassed()) throw new KafkaUnavailableError('No time was left to reach Kafka before the deadline');
     const current = this.current ?? this.connect();
+    // The warm path: no timer to race against a promise that has long resolved.
+    if (current.connected && current.client) return current.client;
     try {
       return await beforeDeadline(current.ready, deadline);
     } catch (error) {
@@ -67,13 +69,15 @@ export class LazyClient<Client extends Connectable> {
 
   private connect() {
     this.created++;
-    const current: { client: Client | undefined; ready: Promise<Client> } = {
+    const current: { client: Client | undefined; connected: boolean; ready: Promise<Client> } = {
       client: undefined,
+      connected: false,
       ready: this.build().then(async (client) => {
         // Abandoned at its deadline while building (waiting for credentials): connect nothing.
         if (this.current !== current) throw new KafkaUnavailableError(`The Kafka ${this.what} was abandoned before it connected`);
         current.client = client;
         await client.connect();
+        current.connected = true;
         return client;
       }),
     };

@@ -7,6 +7,10 @@ import { describeKafkaError, sendFailure } from './errors';
 import { LazyClient } from './lazy-client';
 
 const RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 };
+/** How long a batch may group by partition metadata it already has. */
+const PARTITION_CACHE_MS = 30_000;
+
+type PartitionMetadata = Awaited<ReturnType<Admin['fetchTopicMetadata']>>['topics'][number]['partitions'][number];
 
 export interface TopicHealth {
   brokers: number;
@@ -30,6 +34,7 @@ export class KafkaPublisher implements Publisher {
   /** Metadata for batches and the health check: kafkajs producers expose none. */
   readonly admin: LazyClient<Admin>;
   private requestTimeouts = 0;
+  private partitionCache: { partitions: PartitionMetadata[]; fetchedAt: number } | undefined;
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
@@ -99,23 +104,20 @@ export class KafkaPublisher implements Publisher {
       }
       for (const index of group.indexes) results[index] = { status: 'failed', error };
     });
-    if (failures.length > 0) await this.producer.discard(producer, describeKafkaError(failures[0]));
+    if (failures.length > 0) {
+      this.partitionCache = undefined;
+      await this.producer.discard(producer, describeKafkaError(failures[0]));
+    }
     return results;
   }
 
-  /** Brokers and partitions as the cluster reports them, by the deadline. */
+  /** Brokers and partitions as the cluster reports them now, by the deadline. */
   async health(deadline: Deadline): Promise<TopicHealth> {
-    const admin = await this.admin.get(deadline);
-    try {
-      const [cluster, metadata] = await beforeDeadline(
-        Promise.all([admin.describeCluster(), admin.fetchTopicMetadata({ topics: [this.topic] })]),
-        deadline,
-      );
-      return { brokers: cluster.brokers.length, partitions: metadata.topics[0]?.partitions.length ?? 0 };
-    } catch (error) {
-      await this.admin.discard(admin, describeKafkaError(error));
-      throw new KafkaUnavailableError(`Kafka did not answer a metadata request: ${describeKafkaError(error)}`, { cause: error });
-    }
+    const [cluster, partitions] = await this.adminRequest(deadline, (admin) =>
+      Promise.all([admin.describeCluster(), admin.fetchTopicMetadata({ topics: [this.topic] })]),
+    );
+    this.partitionCache = { partitions: partitions.topics[0]?.partitions ?? [], fetchedAt: Date.now() };
+    return { brokers: cluster.brokers.length, partitions: this.partitionCache.partitions.length };
   }
 
   /** Disconnects the warm clients, as on SIGTERM; the next publish builds new ones. */
@@ -141,15 +143,7 @@ export class KafkaPublisher implements Publisher {
    * each partition gets one produce call and fails or succeeds on its own.
    */
   private async groupByPartition(messages: readonly OutgoingMessage[], deadline: Deadline): Promise<PartitionGroup[]> {
-    const admin = await this.admin.get(deadline);
-    let partitionMetadata: Awaited<ReturnType<Admin['fetchTopicMetadata']>>['topics'][number]['partitions'];
-    try {
-      const metadata = await beforeDeadline(admin.fetchTopicMetadata({ topics: [this.topic] }), deadline);
-      partitionMetadata = metadata.topics[0]?.partitions ?? [];
-    } catch (error) {
-      await this.admin.discard(admin, describeKafkaError(error));
-      throw new KafkaUnavailableError(`Kafka did not answer a metadata request: ${describeKafkaError(error)}`, { cause: error });
-    }
+    const partitionMetadata = await this.partitions(deadline);
     if (partitionMetadata.length === 0) throw new KafkaUnavailableError(`Topic ${this.topic} has no partitions`);
     const groups = new Map<number, PartitionGroup>();
     messages.forEach((message, index) => {
@@ -159,6 +153,28 @@ export class KafkaPublisher implements Publisher {
       groups.set(partition, group);
     });
     return [...groups.values()];
+  }
+
+  /**
+   * The topic's partitions, from a metadata answer at most PARTITION_CACHE_MS old: a batch need
+   * not pay an admin round trip, and any failed send drops the cache (leaders may have moved).
+   */
+  private async partitions(deadline: Deadline): Promise<PartitionMetadata[]> {
+    if (this.partitionCache && Date.now() - this.partitionCache.fetchedAt < PARTITION_CACHE_MS) return this.partitionCache.partitions;
+    const metadata = await this.adminRequest(deadline, (admin) => admin.fetchTopicMetadata({ topics: [this.topic] }));
+    this.partitionCache = { partitions: metadata.topics[0]?.partitions ?? [], fetchedAt: Date.now() };
+    return this.partitionCache.partitions;
+  }
+
+  /** One request on the warm admin client, by the deadline; a failure replaces the client. */
+  private async adminRequest<T>(deadline: Deadline, request: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = await this.admin.get(deadline);
+    try {
+      return await beforeDeadline(request(admin), deadline);
+    } catch (error) {
+      await this.admin.discard(admin, describeKafkaError(error));
+      throw new KafkaUnavailableError(`Kafka did not answer a metadata request: ${describeKafkaError(error)}`, { cause: error });
+    }
   }
 
   /** A send to one partition returns one RecordMetadata: its records follow the base offset in order. */
