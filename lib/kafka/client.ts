@@ -1,4 +1,6 @@
-import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { type ISocketFactory, Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { type KafkaSecurity, type KafkaSecurityDeps, kafkaSecurity } from './auth';
@@ -42,10 +44,62 @@ export function kafkaClientConfig(config: Config['kafka'], logger: Logger, secur
   };
 }
 
+/** A kafkajs client, and the means to stop it for good once it is discarded. */
+export interface RetirableKafka {
+  kafka: Kafka;
+  /** Destroys the client's sockets and refuses it new ones. */
+  retire(): void;
+}
+
+/**
+ * The sockets of one kafkajs client (as kafkajs' own socket factory makes them). kafkajs cannot
+ * cancel a send: a send still retrying when its producer is disconnected reconnects the client
+ * (src/producer/sendMessages.js: `if (!cluster.isConnected()) await cluster.connect()`) and
+ * finishes later, after the handler answered 504 (in Lambda, at a later thaw), on sockets
+ * nobody closes. Retired, the client has no socket and gets none: such a send fails at once.
+ */
+export class ClientSockets {
+  private readonly open = new Set<net.Socket>();
+  private retired = false;
+
+  readonly factory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+    if (this.retired) {
+      const refused = new net.Socket();
+      process.nextTick(() => refused.destroy(Object.assign(new Error('This Kafka client was discarded'), { code: 'ECLIENTRETIRED' })));
+      return refused;
+    }
+    const socket = ssl
+      ? tls.connect(Object.assign({ host, port }, net.isIP(host) ? {} : { servername: host }, ssl), onConnect)
+      : net.connect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
+    return socket;
+  };
+
+  retire(): void {
+    this.retired = true;
+    for (const socket of this.open) socket.destroy();
+    this.open.clear();
+  }
+}
+
 /**
  * Builds a kafkajs client for each new producer or admin client. It is async because SCRAM
  * credentials come from Secrets Manager; they are fetched once and cached by `security`.
  */
-export function kafkaFactory(config: Config['kafka'], logger: Logger, security: KafkaSecurityDeps, debug = false): () => Promise<Kafka> {
-  return async () => new Kafka(kafkaClientConfig(config, logger, await kafkaSecurity(config, security), debug));
+export function kafkaFactory(
+  config: Config['kafka'],
+  logger: Logger,
+  security: KafkaSecurityDeps,
+  debug = false,
+): () => Promise<RetirableKafka> {
+  return async () => {
+    const sockets = new ClientSockets();
+    const kafka = new Kafka({
+      ...kafkaClientConfig(config, logger, await kafkaSecurity(config, security), debug),
+      socketFactory: sockets.factory,
+    });
+    return { kafka, retire: () => sockets.retire() };
+  };
 }

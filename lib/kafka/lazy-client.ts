@@ -11,20 +11,29 @@ interface Connectable {
   disconnect(): Promise<void>;
 }
 
+interface Connection<Client> {
+  /** Set once built: building may wait for credentials. */
+  client: Client | undefined;
+  connected: boolean;
+  /** Stops the client for good: its sockets destroyed, no new ones. */
+  retire: () => void;
+  ready: Promise<Client>;
+}
+
 /**
  * One kafkajs client (producer or admin) per execution environment, connected on first use. The
  * connect promise is shared by concurrent callers and forgotten when it fails or the client is
  * discarded, so the next invocation builds a fresh one instead of inheriting a dead one.
  */
 export class LazyClient<Client extends Connectable> {
-  /** `client` is set once built (building may wait for credentials), `connected` once connected. */
-  private current: { client: Client | undefined; connected: boolean; ready: Promise<Client> } | undefined;
+  private current: Connection<Client> | undefined;
   /** Clients built so far: a warm environment keeps this at 1. */
   created = 0;
 
   constructor(
     private readonly what: string,
-    private readonly build: () => Promise<Client>,
+    /** A new client, and how to stop it for good. */
+    private readonly build: () => Promise<{ client: Client; retire: () => void }>,
     private readonly logger: Logger,
     /** Told when the broker refused our credentials, so that a rotated secret is fetched again. */
     private readonly onAuthenticationFailure: () => void = () => {},
@@ -46,11 +55,18 @@ export class LazyClient<Client extends Connectable> {
     }
   }
 
-  /** Drops this client if it is still the current one; waits briefly for its sockets to close. */
+  /**
+   * Drops this client if it is still the current one, for good. kafkajs cannot cancel a send, and
+   * a disconnected producer whose send is still retrying reconnects by itself
+   * (src/producer/sendMessages.js) and would append the record after we answered 504. Retired
+   * first, it has no socket and gets none, so such a send fails at once.
+   */
   async discard(client: Client, reason: string): Promise<void> {
-    if (this.current?.client !== client) return;
+    const current = this.current;
+    if (current?.client !== client) return;
     this.current = undefined;
     this.logger.warn(`Discarding the Kafka ${this.what}; the next request builds a new one`, { reason });
+    current.retire();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       client.disconnect().catch(() => undefined),
@@ -67,15 +83,17 @@ export class LazyClient<Client extends Connectable> {
     await current?.client?.disconnect();
   }
 
-  private connect() {
+  private connect(): Connection<Client> {
     this.created++;
-    const current: { client: Client | undefined; connected: boolean; ready: Promise<Client> } = {
+    const current: Connection<Client> = {
       client: undefined,
       connected: false,
-      ready: this.build().then(async (client) => {
+      retire: () => {},
+      ready: this.build().then(async ({ client, retire }) => {
         // Abandoned at its deadline while building (waiting for credentials): connect nothing.
         if (this.current !== current) throw new KafkaUnavailableError(`The Kafka ${this.what} was abandoned before it connected`);
         current.client = client;
+        current.retire = retire;
         await client.connect();
         current.connected = true;
         return client;

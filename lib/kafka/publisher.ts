@@ -3,6 +3,7 @@ import { beforeDeadline, type Deadline, DeadlineExceededError } from '../deadlin
 import { KafkaUnavailableError, type PublisherError, PublishOutcomeUnknownError } from '../errors';
 import type { Logger } from '../log';
 import type { Delivery, OutgoingMessage, Publisher, PublishResult } from '../publish';
+import type { RetirableKafka } from './client';
 import { describeKafkaError, sendFailure } from './errors';
 import { LazyClient } from './lazy-client';
 
@@ -38,14 +39,30 @@ export class KafkaPublisher implements Publisher {
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
-    kafka: () => Promise<Kafka>,
+    kafka: () => Promise<RetirableKafka>,
     readonly topic: string,
     logger: Logger,
     /** Told when the broker refuses the credentials (see ScramSecret.forget). */
     onAuthenticationFailure?: () => void,
   ) {
-    this.producer = new LazyClient('producer', async () => this.buildProducer(await kafka()), logger, onAuthenticationFailure);
-    this.admin = new LazyClient('admin client', async () => (await kafka()).admin({ retry: RETRY }), logger, onAuthenticationFailure);
+    this.producer = new LazyClient(
+      'producer',
+      async () => {
+        const { kafka: client, retire } = await kafka();
+        return { client: this.buildProducer(client), retire };
+      },
+      logger,
+      onAuthenticationFailure,
+    );
+    this.admin = new LazyClient(
+      'admin client',
+      async () => {
+        const { kafka: client, retire } = await kafka();
+        return { client: client.admin({ retry: RETRY }), retire };
+      },
+      logger,
+      onAuthenticationFailure,
+    );
   }
 
   async publish(messages: readonly OutgoingMessage[], { deadline }: { deadline: Deadline }): Promise<PublishResult[]> {

@@ -2,10 +2,12 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { handler as healthHandler } from '../../handlers/health';
 import { handler } from '../../handlers/publish-order';
 import { defaultRuntime } from '../../lib/runtime';
-import { nodeControl } from '../../scripts/kafka.mjs';
+import { nodeControl, SINGLE_BOOTSTRAP } from '../../scripts/kafka.mjs';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
+import { establishedConnectionsTo } from '../support/sockets';
 
 /** The local single-node broker is node 1; these tests stop, pause and restart it. */
+const brokerPort = Number(SINGLE_BOOTSTRAP.split(':')[1]);
 const broker = (action: 'stop' | 'start' | 'pause' | 'resume') => nodeControl(action, 1, { brokers: 1, quiet: true });
 
 async function invoke(remainingMs = 15_000) {
@@ -57,6 +59,12 @@ describe('the warm producer when the broker goes away', () => {
     expect(stuck.status).toBe(504);
     expect(stuck.body).toMatchObject({ type: 'urn:order-publisher:problem:outcome-unknown', retriable: true });
     expect(stuck.elapsedMs).toBeLessThanOrEqual(1_500 + 300);
+    // The abandoned send must not go on after the answer: kafkajs would reconnect the discarded
+    // producer and retry it. While the broker stays paused, no connection is held or reopened.
+    for (let check = 0; check < 6; check++) {
+      expect(establishedConnectionsTo([brokerPort]), `check ${check}`).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
     await broker('resume');
     expect((await invoke()).status).toBe(201);
   });
