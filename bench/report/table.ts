@@ -1,0 +1,240 @@
+import type { MemoryRun } from '../cases/bundle';
+import type { LatencySummary } from '../support/stats';
+import { type BenchResults, TARGETS } from './results';
+
+/** One line of the final table; every cell is already text. */
+export interface Row {
+  case: string;
+  what: string;
+  p50: string;
+  p99: string;
+  p999: string;
+  rate: string;
+  measure: string;
+  beside: string;
+  /** "✔ target" when met, "✘ target" when missed, "" when the row has no target. */
+  target: string;
+}
+
+const HEADERS: Row = {
+  case: '#',
+  what: 'What',
+  p50: 'p50 ms',
+  p99: 'p99 ms',
+  p999: 'p99.9 ms',
+  rate: 'Rate',
+  measure: 'Measure',
+  beside: 'Beside its reference',
+  target: 'Target',
+};
+
+const ms = (value: number | undefined) =>
+  value === undefined || Number.isNaN(value) ? '' : value < 10 ? value.toFixed(2) : value.toFixed(1);
+const times = (ratio: number) => `${ratio.toFixed(2)}×`;
+const count = (value: number) => Math.round(value).toLocaleString('en');
+const verdict = (met: boolean, target: string) => `${met ? '✔' : '✘'} ${target}`;
+
+function latencyCells(latency: LatencySummary): Pick<Row, 'p50' | 'p99' | 'p999'> {
+  return { p50: ms(latency.p50), p99: ms(latency.p99), p999: ms(latency.p999) };
+}
+
+function row(cells: Partial<Row> & Pick<Row, 'case' | 'what'>): Row {
+  return { p50: '', p99: '', p999: '', rate: '', measure: '', beside: '', target: '', ...cells };
+}
+
+function singleRows({ single, cpu }: BenchResults): Row[] {
+  const rows: Row[] = [];
+  if (single) {
+    const overheadP50 = single.handler.latency.p50 / single.bare.latency.p50;
+    const overheadP99 = single.handler.latency.p99 / single.bare.latency.p99;
+    rows.push(
+      row({
+        case: '1',
+        what: 'bare kafkajs send (reference)',
+        ...latencyCells(single.bare.latency),
+        measure: `${single.bare.cpuMs.toFixed(3)} ms CPU/req`,
+      }),
+      row({
+        case: '1',
+        what: 'warm handler, in-process',
+        ...latencyCells(single.handler.latency),
+        measure: `${single.handler.cpuMs.toFixed(3)} ms CPU/req`,
+        beside: `${times(overheadP50)} bare at p50, ${times(overheadP99)} at p99 (+${(single.handler.latency.p50 - single.bare.latency.p50).toFixed(2)} ms)`,
+        target: verdict(overheadP50 <= TARGETS.handlerOverheadP50, `p50 ≤ ${TARGETS.handlerOverheadP50}× bare`),
+      }),
+    );
+  }
+  if (cpu) {
+    const cpuMs = cpu.handlerInfo.cpuUs / 1000;
+    rows.push(
+      row({
+        case: '1',
+        what: "handler's own CPU, instant publisher",
+        measure: `${cpuMs.toFixed(3)} ms/req (${(cpu.handlerSilent.cpuUs / 1000).toFixed(3)} without the log line)`,
+        target: verdict(cpuMs < TARGETS.handlerCpuMs, `< ${TARGETS.handlerCpuMs} ms`),
+      }),
+    );
+  }
+  return rows;
+}
+
+function connectRows({ connect }: BenchResults): Row[] {
+  if (!connect) return [];
+  const ratio = connect.perRequest.latency.p50 / connect.warm.latency.p50;
+  return [
+    row({
+      case: '2',
+      what: 'connect per request (samples’ shape)',
+      ...latencyCells(connect.perRequest.latency),
+      measure: `${connect.perRequest.cpuMs.toFixed(2)} ms CPU/req`,
+      beside: `${times(ratio)} warm at p50 (warm: ${ms(connect.warm.latency.p50)} ms), ${times(connect.perRequest.latency.p99 / connect.warm.latency.p99)} at p99`,
+      target: verdict(ratio >= TARGETS.warmOverConnectP50, `warm ≥ ${TARGETS.warmOverConnectP50}× faster`),
+    }),
+  ];
+}
+
+function httpRows({ http, single }: BenchResults): Row[] {
+  if (!http) return [];
+  const overInProcess = (p50: number) => (single ? `+${(p50 - single.handler.latency.p50).toFixed(2)} ms over in-process at p50` : '');
+  return [http.sequential, http.concurrent].map((load) =>
+    row({
+      case: '3',
+      what: `HTTP via serverless-offline, ${load.connections} connection${load.connections === 1 ? '' : 's'}`,
+      ...latencyCells(load.latency),
+      rate: `${count(load.requestsPerSecond)} req/s`,
+      beside: load.connections === 1 ? overInProcess(load.latency.p50) : '',
+    }),
+  );
+}
+
+function batchRows({ batch }: BenchResults): Row[] {
+  if (!batch) return [];
+  const java = batch.references.find((reference) => reference.id === 'java-perf');
+  const javaRate = java?.recordsPerSecond ?? Number.NaN;
+  const fraction = (rate: number) => (Number.isNaN(javaRate) ? '' : `${(rate / javaRate).toFixed(2)} of Java`);
+  const rows: Row[] = [];
+  if (batch.node) {
+    const { handler, bare, batchSize } = batch.node;
+    const handlerFraction = handler.recordsPerSecond / javaRate;
+    rows.push(
+      row({
+        case: '4',
+        what: `batch handler, ${batchSize} orders/request`,
+        ...latencyCells(handler.latency),
+        rate: `${count(handler.recordsPerSecond)} rec/s`,
+        beside: fraction(handler.recordsPerSecond),
+        target: Number.isNaN(javaRate)
+          ? ''
+          : verdict(handlerFraction >= TARGETS.batchFractionOfJava, `≥ ${TARGETS.batchFractionOfJava} of Java`),
+      }),
+      row({
+        case: '4',
+        what: `bare kafkajs send of the same ${batchSize}`,
+        ...latencyCells(bare.latency),
+        rate: `${count(bare.recordsPerSecond)} rec/s`,
+        beside: fraction(bare.recordsPerSecond),
+      }),
+    );
+  }
+  for (const reference of batch.references) {
+    rows.push(
+      row({
+        case: '4',
+        what: reference.label,
+        rate: reference.skipped ? '' : `${count(reference.recordsPerSecond)} rec/s`,
+        measure: reference.skipped ? `not measured: ${reference.skipped}` : reference.id === 'java-perf' ? 'the reference' : '',
+        beside: reference.skipped ? '' : fraction(reference.recordsPerSecond),
+      }),
+    );
+  }
+  rows.push(row({ case: '4', what: '@confluentinc/kafka-javascript (KafkaJS API)', measure: batch.confluent }));
+  return rows;
+}
+
+function coldRows({ cold }: BenchResults): Row[] {
+  if (!cold) return [];
+  const publishOrder = cold.zips.find((zip) => zip.name === 'publishOrder');
+  const largest = Math.max(...cold.zips.map((zip) => zip.bytes));
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+  return [
+    row({
+      case: '5',
+      what: 'bundle, zipped (sls package)',
+      measure: cold.zips.map((zip) => `${zip.name} ${kb(zip.bytes)}`).join(', '),
+      target: verdict(largest / 1024 < TARGETS.bundleKb, `< ${TARGETS.bundleKb} KB`),
+      beside: publishOrder ? '' : 'no publishOrder zip',
+    }),
+    row({
+      case: '5',
+      what: `module load, ${cold.moduleLoad.count} fresh node processes`,
+      ...latencyCells(cold.moduleLoad),
+      measure: `mean ${ms(cold.moduleLoad.mean)} ms`,
+      target: verdict(cold.moduleLoad.mean < TARGETS.moduleLoadMs, `mean < ${TARGETS.moduleLoadMs} ms`),
+    }),
+    row({
+      case: '5',
+      what: 'process start → first acknowledged publish',
+      ...latencyCells(cold.firstAck),
+      measure: `mean ${ms(cold.firstAck.mean)} ms (Node's own start: ${ms(cold.nodeStart.mean)} ms)`,
+      target: verdict(cold.firstAck.mean < TARGETS.firstAckMs, `mean < ${TARGETS.firstAckMs} ms`),
+    }),
+  ];
+}
+
+/** RSS at the middle and the end of a run, and whether it stayed flat between them. */
+export function memoryVerdict(publishes: number, run: MemoryRun) {
+  const half = Math.floor(publishes / 2);
+  const atHalf = run.samples.reduce((best, sample) =>
+    Math.abs(sample.publishes - half) < Math.abs(best.publishes - half) ? sample : best,
+  );
+  const atEnd = run.samples[run.samples.length - 1] ?? atHalf;
+  const growthMb = atEnd.rssMb - atHalf.rssMb;
+  const liveValues = Object.values(run.liveHeapMb);
+  const liveGrowthMb = (liveValues[1] ?? Number.NaN) - (liveValues[0] ?? Number.NaN);
+  const peakMb = Math.max(...run.samples.map((sample) => sample.rssMb));
+  return { atHalf, atEnd, growthMb, liveGrowthMb, peakMb, met: peakMb < TARGETS.rssMb && growthMb <= TARGETS.flatRssGrowthMb };
+}
+
+function memoryRows({ memory }: BenchResults): Row[] {
+  if (!memory) return [];
+  const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(1)} MB`;
+  const line = (what: string, run: MemoryRun, withTarget: boolean) => {
+    const { atHalf, atEnd, growthMb, liveGrowthMb, peakMb, met } = memoryVerdict(memory.publishes, run);
+    return row({
+      case: '6',
+      what,
+      measure: `${atEnd.rssMb.toFixed(1)} MB (peak ${peakMb.toFixed(1)}); at ${count(atHalf.publishes)}: ${atHalf.rssMb.toFixed(1)} MB`,
+      beside: `${signed(growthMb)} RSS, ${signed(liveGrowthMb)} live heap in the second half`,
+      target: withTarget ? verdict(met, `< ${TARGETS.rssMb} MB, flat (±${TARGETS.flatRssGrowthMb} MB)`) : '',
+    });
+  };
+  return [
+    line(`RSS after ${count(memory.publishes)} publishes, bundled handler`, memory.handler, true),
+    line(`RSS after ${count(memory.publishes)} sends, bare kafkajs (reference)`, memory.bare, false),
+  ];
+}
+
+export function buildRows(results: BenchResults): Row[] {
+  return [
+    ...singleRows(results),
+    ...connectRows(results),
+    ...httpRows(results),
+    ...batchRows(results),
+    ...coldRows(results),
+    ...memoryRows(results),
+    ...results.failures.map((failure) =>
+      row({ case: '!', what: `case "${failure.case}" failed`, measure: failure.message.split('\n')[0] ?? '' }),
+    ),
+  ];
+}
+
+/** A Markdown table, padded so that it also reads as a table in a terminal. */
+export function renderTable(rows: readonly Row[]): string {
+  const keys = Object.keys(HEADERS) as (keyof Row)[];
+  const numeric = new Set<keyof Row>(['p50', 'p99', 'p999', 'rate']);
+  const widths = keys.map((key) => Math.max(...[HEADERS, ...rows].map((line) => [...line[key]].length)));
+  const cell = (key: keyof Row, text: string, width: number) => (numeric.has(key) ? text.padStart(width) : text.padEnd(width));
+  const line = (values: Row) => `| ${keys.map((key, index) => cell(key, values[key], widths[index] as number)).join(' | ')} |`;
+  const rule = `|${keys.map((key, index) => `${numeric.has(key) ? '-'.repeat((widths[index] as number) + 1) : `-${'-'.repeat(widths[index] as number)}`}${numeric.has(key) ? ':' : '-'}`).join('|')}|`;
+  return [line(HEADERS), rule, ...rows.map(line)].join('\n');
+}

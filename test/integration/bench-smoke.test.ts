@@ -1,0 +1,37 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * `npm run bench` with tiny counts, against the test broker: keeps the benchmark from rotting.
+ * It asserts that every case ran and reported, never how fast: timings belong to the bench, not
+ * to tests. serverless-offline (case 3) is left out to stay within about 20 s; the e2e tests
+ * cover serving through it.
+ */
+const outDir = mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
+
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+describe('npm run bench -- --smoke', () => {
+  it('runs every case but HTTP and writes the JSON, the table and the chart', { timeout: 90_000 }, () => {
+    // Act
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--smoke', '--cases', 'warm,cpu,connect,batch,cold,memory', '--out', outDir],
+      { encoding: 'utf8', env: process.env, timeout: 85_000 },
+    );
+    // Assess
+    expect(run.status, `${run.stderr}\n${run.stdout}`).toBe(0);
+    const results = JSON.parse(readFileSync(path.join(outDir, 'latest.json'), 'utf8'));
+    expect(results.failures).toEqual([]);
+    expect(Object.keys(results)).toEqual(expect.arrayContaining(['single', 'cpu', 'connect', 'batch', 'cold', 'memory']));
+    expect(results.batch.references.map((reference: { id: string }) => reference.id)).toEqual(['java-perf', 'java-batches', 'kcat']);
+    expect(results.cold.zips.map((zip: { name: string }) => zip.name)).toContain('publishOrder');
+    expect(run.stdout).toMatch(/\| 1 \| warm handler, in-process/);
+    expect(run.stdout).toMatch(/\| 6 \| RSS after 200 publishes/);
+    expect(readFileSync(path.join(outDir, 'chart.svg'), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
+    expect(existsSync(path.join(outDir, 'latest.md'))).toBe(true);
+  });
+});
