@@ -5,7 +5,7 @@ import { startOffline } from '../support/offline';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 let offline: Awaited<ReturnType<typeof startOffline>>;
-const ordersUrl = () => `${offline.url}/orders`;
+const ordersUrl = () => `${offline.baseUrl}/orders`;
 
 beforeAll(async () => {
   offline = await startOffline();
@@ -70,7 +70,7 @@ describe('POST /dev/orders over HTTP through serverless-offline', () => {
     ['an unknown route', 'POST', '/nope'],
     ['an unknown method on /orders', 'GET', '/orders'],
   ])('answers %s with 404, as serverless-offline does (API Gateway answers 403)', async (_, method, path) => {
-    const response = await fetch(`${offline.url}${path}`, { method });
+    const response = await fetch(`${offline.baseUrl}${path}`, { method });
     expect(response.status).toBe(404);
   });
 });
@@ -78,7 +78,7 @@ describe('POST /dev/orders over HTTP through serverless-offline', () => {
 describe('the other routes over HTTP', () => {
   it('POST /dev/orders/batch answers 201 with a receipt per order', async () => {
     const orders = [exampleOrder(), { ...exampleOrder(), user_id: 'user123', order_id: '12346' }];
-    const response = await fetch(`${offline.url}/orders/batch`, {
+    const response = await fetch(`${offline.baseUrl}/orders/batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ orders }),
@@ -91,13 +91,13 @@ describe('the other routes over HTTP', () => {
   });
 
   it('GET /dev/health answers 200', async () => {
-    const response = await fetch(`${offline.url}/health`);
+    const response = await fetch(`${offline.baseUrl}/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'ok', topic: 'order-events', partitions: 3 });
   });
 
   it('GET /dev/openapi.json serves the contract', async () => {
-    const response = await fetch(`${offline.url}/openapi.json`);
+    const response = await fetch(`${offline.baseUrl}/openapi.json`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ openapi: '3.1.0', paths: { '/orders': {}, '/orders/batch': {}, '/health': {} } });
   });

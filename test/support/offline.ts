@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
 import { SINGLE_BOOTSTRAP } from '../../scripts/kafka.mjs';
 
-const port = Number(process.env.OFFLINE_HTTP_PORT ?? 3100);
-const START_TIMEOUT_MS = 120_000;
+const ROOT = path.resolve(__dirname, '../..');
+const START_TIMEOUT_MS = 180_000;
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -26,18 +27,40 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
+export interface OfflineServer {
+  /** e.g. http://127.0.0.1:3100/dev */
+  baseUrl: string;
+  /** The last lines serverless-offline printed. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface OfflineOptions {
+  /** The HTTP port; the Lambda port is this + 2. */
+  port?: number;
+  brokers?: string;
+  topic?: string;
+  /** Its bundles' folder, so that no other build (sls package, another server) replaces them under it. */
+  esbuildWorkFolder?: string;
+}
+
 /**
- * Serves the functions over real HTTP with serverless-offline, as `npm run dev` does. Started by
- * the tests that use it, not in a global setup: global setups all run before the first test, and
- * `sls package` in another project would rebuild the .esbuild folder under a running server.
+ * Serves the functions over real HTTP with serverless-offline, as `npm run dev` does, in its own
+ * process group. Started by the tests that use it, not in a global setup: global setups all run
+ * before the first test, while other projects still build. Each concurrent request gets a Lambda
+ * worker of its own that stays warm, as in Lambda.
  */
-export async function startOffline(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const baseUrl = `http://127.0.0.1:${port}`;
-  if (await answers(baseUrl)) throw new Error(`Port ${port} is taken; set OFFLINE_HTTP_PORT to a free port`);
+export async function startOffline({
+  port = Number(process.env.OFFLINE_HTTP_PORT ?? 3100),
+  brokers = process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP,
+  topic = 'order-events',
+  esbuildWorkFolder = `.esbuild-offline-${port}`,
+}: OfflineOptions = {}): Promise<OfflineServer> {
+  const origin = `http://127.0.0.1:${port}`;
+  if (await answers(origin)) throw new Error(`Port ${port} is taken; pick another port`);
   const child = spawn(
-    'npx',
+    path.join(ROOT, 'node_modules', '.bin', 'serverless'),
     [
-      'serverless',
       'offline',
       'start',
       '--httpPort',
@@ -47,29 +70,32 @@ export async function startOffline(): Promise<{ url: string; stop: () => Promise
       '--host',
       '127.0.0.1',
       '--param',
-      `kafkaBrokers=${process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP}`,
+      `kafkaBrokers=${brokers}`,
+      '--param',
+      `kafkaTopic=${topic}`,
       '--param',
       'logLevel=WARN',
     ],
     {
+      cwd: ROOT,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, POWERTOOLS_METRICS_DISABLED: 'true' },
+      env: { ...process.env, POWERTOOLS_METRICS_DISABLED: 'true', ESBUILD_WORK_FOLDER: esbuildWorkFolder },
     },
   );
   let output = '';
   const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-10_000);
+    output = (output + chunk.toString()).slice(-20_000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const until = Date.now() + START_TIMEOUT_MS;
-  while (!(await answers(baseUrl))) {
+  while (!(await answers(origin))) {
     if (child.exitCode !== null || Date.now() > until) {
       await stop(child);
       throw new Error(`serverless-offline did not start on port ${port}:\n${output.slice(-3_000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { url: `${baseUrl}/dev`, stop: () => stop(child) };
+  return { baseUrl: `${origin}/dev`, output: () => output, stop: () => stop(child) };
 }

@@ -1,0 +1,259 @@
+import { Partitioners } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { electPreferredLeaders, leaderOf, nodeControl, TOPOLOGIES } from '../../scripts/kafka.mjs';
+import { establishedConnectionsTo } from '../support/sockets';
+import { checkTopic, NO_VIOLATIONS, readWholeTopic, recoverySeconds, violations } from './support/checker';
+import {
+  allBrokersUp,
+  BROKER_IDS,
+  type BrokerId,
+  brokerInEveryReplicaSet,
+  createFaultTopic,
+  deleteFaultTopics,
+  ensureFaultCluster,
+  IDLE_CONNECTION_REAP_MS,
+  waitUntilHealthy,
+} from './support/fault-cluster';
+import { createEnvironments, type ExecutionEnvironment, type Invocation, isSuccess, SteadyLoad, userIds } from './support/load';
+import { DEADLINE_SLACK_MS, faultSuiteTiming } from './support/scale';
+import { type CaseRow, failureReasons, summaryTable } from './support/summary';
+
+/**
+ * The fault suite: the real publish handler, in-process, under a steady load of concurrent
+ * invocations, while brokers of the local three-broker cluster are stopped, killed, paused and
+ * restarted. After each case kcat reads the whole topic back and the checker holds the answers
+ * against it (support/checker.ts). See README, "Reliability: the fault suite".
+ */
+const timing = faultSuiteTiming();
+const rows: CaseRow[] = [];
+const node = { brokers: 3 as const, quiet: true };
+const brokerPorts = TOPOLOGIES.cluster.nodes.flatMap((layout) => (layout.port ? [layout.port] : []));
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface CaseRun {
+  topic: string;
+  environments: ExecutionEnvironment[];
+  load: SteadyLoad;
+}
+
+async function prepareCase(slug: string): Promise<CaseRun> {
+  const topic = await createFaultTopic(slug);
+  await waitUntilHealthy(topic);
+  const environments = createEnvironments(timing.environments, { topic, publishTimeoutMs: timing.publishTimeoutMs });
+  const load = new SteadyLoad(environments, { users: userIds(timing.users), thinkTimeMs: timing.thinkTimeMs, orderIdPrefix: slug });
+  return { topic, environments, load };
+}
+
+/** Stops the load, heals the cluster, reads the topic back with kcat, prints the row, and checks it. */
+async function finishCase(name: string, run: CaseRun, faultEndedAt: number): Promise<Invocation[]> {
+  const invocations = await run.load.stop();
+  await Promise.all(run.environments.map((environment) => environment.close()));
+  await allBrokersUp();
+  await waitUntilHealthy(run.topic);
+  const check = checkTopic(invocations, await readWholeTopic(run.topic));
+  const row: CaseRow = { name, check, recoverySeconds: recoverySeconds(invocations, faultEndedAt) };
+  rows.push(row);
+  const leftOpen = establishedConnectionsTo(brokerPorts);
+  console.log(
+    [
+      summaryTable([row]),
+      failureReasons(invocations),
+      `504s the broker appended after the answer: ${check.unknownWrittenAfterAnswer} (latest ${(check.unknownWrittenLatestMs / 1000).toFixed(1)} s after), behind a later 2xx order of the same user: ${check.unknownWrittenBehindLaterOrder}`,
+      `connections to the brokers left open after closing every environment: ${leftOpen}`,
+      ...check.problems.slice(0, 30),
+    ].join('\n'),
+  );
+  expect(violations(check), check.problems.slice(0, 30).join('\n')).toEqual(NO_VIOLATIONS);
+  expect(check.success).toBeGreaterThan(0);
+  return invocations;
+}
+
+/** The partition that most of the users' keys land on (Java-compatible murmur2), and its leader. */
+async function busiestPartition(topic: string): Promise<{ partition: number; leader: BrokerId }> {
+  const partitionMetadata = [0, 1, 2].map((partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [], isr: [] }));
+  const partitioner = Partitioners.DefaultPartitioner();
+  const keysPerPartition = [0, 0, 0];
+  for (const key of userIds(timing.users)) {
+    const partition = partitioner({ topic, partitionMetadata, message: { key, value: null } });
+    keysPerPartition[partition] = (keysPerPartition[partition] ?? 0) + 1;
+  }
+  const partition = keysPerPartition.indexOf(Math.max(...keysPerPartition));
+  const leader = await leaderOf(topic, partition, { brokers: 3 });
+  if (!BROKER_IDS.includes(leader as BrokerId)) throw new Error(`Partition ${partition} of ${topic} has no leader (${leader})`);
+  return { partition, leader: leader as BrokerId };
+}
+
+/** Answers sent after `from` and received by `until`. */
+const answeredWithin = (invocations: readonly Invocation[], from: number, until: number) =>
+  invocations.filter((invocation) => invocation.sentAt >= from && invocation.receivedAt <= until);
+
+/** Every answer a 503 with Retry-After, by its deadline. */
+function expectAllUnavailableWithinDeadline(what: string, invocations: readonly Invocation[]) {
+  const slowest = Math.max(...invocations.map((invocation) => invocation.receivedAt - invocation.sentAt));
+  const statuses = new Set(invocations.map((invocation) => invocation.status));
+  console.log(
+    `${what}: ${invocations.length} requests sent and answered, statuses ${[...statuses].join(', ')}, slowest answer ${slowest} ms`,
+  );
+  expect(invocations.length).toBeGreaterThan(0);
+  for (const invocation of invocations) {
+    expect(invocation.status, `${invocation.order.order_id}: ${JSON.stringify(invocation.body)}`).toBe(503);
+    expect(invocation.body).toMatchObject({ type: 'urn:order-publisher:problem:kafka-unavailable', retriable: true });
+    expect(invocation.receivedAt - invocation.sentAt).toBeLessThanOrEqual(invocation.deadlineMs + DEADLINE_SLACK_MS);
+  }
+}
+
+/** Waits until recovered (a run of 2xx answers after the fault ended), then keeps the load on a little longer. */
+async function recoverAndTail(run: CaseRun, faultEndedAt: number) {
+  await run.load.waitForSuccessStreak(faultEndedAt, timing.successStreak, 120_000);
+  await sleep(timing.tailMs);
+}
+
+beforeAll(async () => {
+  await ensureFaultCluster();
+  await allBrokersUp();
+  // Topics of earlier runs: fewer partitions in every metadata answer, and nothing to keep.
+  await deleteFaultTopics();
+});
+
+afterEach(async () => {
+  // Whatever a case did to the brokers, the next one finds all three up.
+  await allBrokersUp();
+});
+
+afterAll(async () => {
+  if (rows.length > 0) console.log(`Fault suite (${timing.scale}):\n${summaryTable(rows)}`);
+  await deleteFaultTopics().catch(() => undefined);
+});
+
+describe(`the publisher under broker faults (${timing.scale}: ${timing.environments} environments in flight, ${timing.users} users)`, () => {
+  it('1. clean shutdown of the leader of a busy partition, then restart', async () => {
+    // Prepare
+    const run = await prepareCase('clean-shutdown');
+    run.load.start();
+    await sleep(timing.warmupMs);
+    const { leader } = await busiestPartition(run.topic);
+    // Act
+    await nodeControl('stop', leader, { ...node, waitFenced: true });
+    await sleep(timing.holdDownMs);
+    await nodeControl('start', leader, node);
+    const faultEndedAt = Date.now();
+    // Leadership goes back to the restarted broker while the load runs: a second move.
+    await electPreferredLeaders({ brokers: 3, topics: [run.topic] });
+    await recoverAndTail(run, faultEndedAt);
+    // Assess
+    await finishCase('1 clean shutdown of a leader', run, faultEndedAt);
+  });
+
+  it('2. SIGKILL of the leader of a busy partition, then restart', async () => {
+    // Prepare
+    const run = await prepareCase('sigkill');
+    run.load.start();
+    await sleep(timing.warmupMs);
+    const { leader } = await busiestPartition(run.topic);
+    // Act: the controller notices only when the broker's session times out.
+    await nodeControl('kill', leader, { ...node, waitFenced: true });
+    await sleep(timing.holdDownMs);
+    await nodeControl('start', leader, node);
+    const faultEndedAt = Date.now();
+    await electPreferredLeaders({ brokers: 3, topics: [run.topic] });
+    await recoverAndTail(run, faultEndedAt);
+    // Assess
+    await finishCase('2 SIGKILL of a leader', run, faultEndedAt);
+  });
+
+  it('3. SIGSTOP of the leader for longer than the request timeout, then SIGCONT', async () => {
+    // Prepare
+    const run = await prepareCase('sigstop');
+    run.load.start();
+    await sleep(timing.warmupMs);
+    const { leader } = await busiestPartition(run.topic);
+    // Act
+    await nodeControl('pause', leader, node);
+    await sleep(timing.pauseMs);
+    await nodeControl('resume', leader, node);
+    const faultEndedAt = Date.now();
+    await electPreferredLeaders({ brokers: 3, topics: [run.topic] });
+    await recoverAndTail(run, faultEndedAt);
+    // Assess
+    await finishCase(`3 SIGSTOP of a leader ${timing.pauseMs / 1000} s`, run, faultEndedAt);
+  });
+
+  it('4. two of three brokers down: only 503s within the deadline, no 2xx; recovers once one is back', async () => {
+    // Prepare
+    const run = await prepareCase('two-down');
+    run.load.start();
+    await sleep(timing.warmupMs);
+    const { leader } = await busiestPartition(run.topic);
+    const survivor = await brokerInEveryReplicaSet(leader);
+    const others = BROKER_IDS.filter((id) => id !== survivor);
+    const firstDown = others.includes(leader) ? leader : (others[0] as BrokerId);
+    const secondDown = others.find((id) => id !== firstDown) as BrokerId;
+    // Act
+    await nodeControl('stop', firstDown, { ...node, waitFenced: true });
+    await nodeControl('stop', secondDown, { ...node, waitFenced: true });
+    const outageFrom = Date.now();
+    await sleep(timing.outageMs);
+    const outageUntil = Date.now();
+    await nodeControl('start', firstDown, node);
+    const faultEndedAt = Date.now();
+    await recoverAndTail(run, faultEndedAt);
+    await nodeControl('start', secondDown, node);
+    await electPreferredLeaders({ brokers: 3, topics: [run.topic] });
+    await sleep(timing.tailMs);
+    // Assess
+    const invocations = await finishCase('4 two of three brokers down', run, faultEndedAt);
+    expectAllUnavailableWithinDeadline('While two brokers were down', answeredWithin(invocations, outageFrom, outageUntil));
+  });
+
+  it("5. the broker's idle-connection reaper: the first invocation after the idle succeeds", async () => {
+    // Prepare: every environment warm, its producer connected.
+    const run = await prepareCase('idle-reaper');
+    run.load.start();
+    await sleep(timing.warmupMs);
+    await run.load.stop();
+    const warmConnections = establishedConnectionsTo(brokerPorts);
+    // Act: idle past connections.max.idle.ms, as a Lambda frozen between invocations.
+    const idleFrom = Date.now();
+    await sleep(timing.idleMs);
+    const reapedWithin = Date.now() + IDLE_CONNECTION_REAP_MS * 3;
+    while (establishedConnectionsTo(brokerPorts) > 0 && Date.now() < reapedWithin) await sleep(500);
+    const connectionsAfterIdle = establishedConnectionsTo(brokerPorts);
+    const idleMs = Date.now() - idleFrom;
+    const faultEndedAt = Date.now();
+    const firstAfterIdle = await run.load.invokeEachOnce();
+    run.load.start();
+    await sleep(timing.tailMs);
+    // Assess
+    const invocations = await finishCase('5 idle connections reaped', run, faultEndedAt);
+    const slowestFirst = Math.max(...firstAfterIdle.map((invocation) => invocation.receivedAt - invocation.sentAt));
+    console.log(
+      `${warmConnections} connections to the brokers when warm, ${connectionsAfterIdle} after ${idleMs} ms idle; the first invocation of each environment after it: ${firstAfterIdle.filter((invocation) => isSuccess(invocation.status)).length} of ${firstAfterIdle.length} 2xx, slowest ${slowestFirst} ms`,
+    );
+    expect(warmConnections).toBeGreaterThanOrEqual(timing.environments);
+    expect(connectionsAfterIdle).toBe(0);
+    expect(firstAfterIdle.map((invocation) => invocation.status)).toEqual(firstAfterIdle.map(() => 201));
+    expect(invocations.length).toBeGreaterThan(firstAfterIdle.length);
+  });
+
+  it('6. brokers unreachable at cold start: 503 within the deadline, then success without a new process', async () => {
+    // Prepare: the topic exists; then every broker goes down before any environment has connected.
+    const run = await prepareCase('cold-start');
+    for (const id of BROKER_IDS) await nodeControl('stop', id, node);
+    // Act
+    const outageFrom = Date.now();
+    run.load.start();
+    await sleep(timing.coldOutageMs);
+    const outageUntil = Date.now();
+    await Promise.all(BROKER_IDS.map((id) => nodeControl('start', id, node)));
+    const faultEndedAt = Date.now();
+    await recoverAndTail(run, faultEndedAt);
+    // Assess
+    const invocations = await finishCase('6 brokers unreachable at cold start', run, faultEndedAt);
+    expectAllUnavailableWithinDeadline('While every broker was down', answeredWithin(invocations, outageFrom, outageUntil));
+    // The same environments (no new process, no new runtime) answer 2xx once the brokers are back.
+    for (const environment of run.environments) {
+      expect(invocations.some((invocation) => invocation.environment === environment.id && isSuccess(invocation.status))).toBe(true);
+    }
+  });
+});

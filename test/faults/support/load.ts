@@ -1,0 +1,238 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { makePublishOrderHandler } from '../../../handlers/publish-order';
+import { parseConfig } from '../../../lib/config';
+import type { Order } from '../../../lib/orders/schema';
+import { createRuntime, type Runtime } from '../../../lib/runtime';
+import { CLUSTER_BOOTSTRAP } from '../../../scripts/kafka.mjs';
+import { lambdaContext, postEvent } from '../../support/events';
+
+/** What the Lambda context says is left: the handler's deadline is the smaller of this less 500 ms and PUBLISH_TIMEOUT_MS. */
+const LAMBDA_REMAINING_MS = 15_000;
+const DEADLINE_MARGIN_MS = 500;
+
+/** One request and what it got back, as a client would record it. */
+export interface Invocation {
+  /** The order in which requests were sent, over the whole case. */
+  seq: number;
+  environment: number;
+  order: Order;
+  sentAt: number;
+  receivedAt: number;
+  /** The deadline the handler was given. */
+  deadlineMs: number;
+  status: number;
+  body: unknown;
+}
+
+/** The receipt of a 201: where Kafka put the record. */
+export interface Receipt {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string;
+  event_id: string;
+}
+
+export interface EnvironmentOptions {
+  topic: string;
+  publishTimeoutMs: number;
+  bootstrap?: string;
+}
+
+/**
+ * One Lambda execution environment: its own runtime (config, warm producer), built once, and
+ * one invocation at a time, as Lambda runs them. Twenty of them in flight are twenty
+ * environments, not twenty concurrent calls on one producer.
+ */
+export class ExecutionEnvironment {
+  readonly runtime: Runtime;
+  private readonly handler: ReturnType<typeof makePublishOrderHandler>;
+  private busy = false;
+
+  constructor(
+    readonly id: number,
+    private readonly options: EnvironmentOptions,
+  ) {
+    this.runtime = createRuntime(
+      parseConfig({
+        KAFKA_BROKERS: options.bootstrap ?? CLUSTER_BOOTSTRAP,
+        KAFKA_TOPIC: options.topic,
+        PUBLISH_TIMEOUT_MS: String(options.publishTimeoutMs),
+        DEADLINE_MARGIN_MS: String(DEADLINE_MARGIN_MS),
+        LOG_LEVEL: 'SILENT',
+      }),
+    );
+    this.handler = makePublishOrderHandler(this.runtime.publishDeps);
+  }
+
+  get deadlineMs(): number {
+    return Math.min(this.options.publishTimeoutMs, LAMBDA_REMAINING_MS - DEADLINE_MARGIN_MS);
+  }
+
+  async invoke(order: Order, seq: number): Promise<Invocation> {
+    if (this.busy) throw new Error(`Environment ${this.id} got a second invocation while busy; Lambda never does that`);
+    this.busy = true;
+    // An Idempotency-Key, as a careful client sends: the event id then follows from it.
+    const event = postEvent(order, { headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `order-${order.order_id}` } });
+    const sentAt = Date.now();
+    let response: APIGatewayProxyResult;
+    try {
+      response = await this.handler(event, lambdaContext(LAMBDA_REMAINING_MS));
+    } finally {
+      this.busy = false;
+    }
+    const receivedAt = Date.now();
+    return {
+      seq,
+      environment: this.id,
+      order,
+      sentAt,
+      receivedAt,
+      deadlineMs: this.deadlineMs,
+      status: response.statusCode,
+      body: parseBody(response.body),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.runtime.publisher.close().catch(() => undefined);
+  }
+}
+
+function parseBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+}
+
+export function createEnvironments(count: number, options: EnvironmentOptions): ExecutionEnvironment[] {
+  return Array.from({ length: count }, (_, id) => new ExecutionEnvironment(id, options));
+}
+
+export const userIds = (count: number): string[] => Array.from({ length: count }, (_, index) => `user-${String(index).padStart(2, '0')}`);
+
+/** A valid order; amounts are built from decimal text so that they have at most two decimals exactly. */
+export function orderFor(prefix: string, seq: number, userId: string): Order {
+  return {
+    order_id: `${prefix}-${String(seq).padStart(6, '0')}`,
+    user_id: userId,
+    product: `Fault drill item ${seq % 17}`,
+    quantity: 1 + (seq % 5),
+    amount: Number(`${10 + (seq % 90)}.${String(seq % 100).padStart(2, '0')}`),
+  };
+}
+
+export interface LoadOptions {
+  users: readonly string[];
+  /** Each environment waits this long (±50%) after an answer before it takes the next request. */
+  thinkTimeMs: number;
+  orderIdPrefix: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A steady, closed-loop load: every environment sends an order, waits for the answer, pauses,
+ * and sends the next. Users are taken from a queue of idle users and put back only when their
+ * request is answered, so a user never has two requests in flight: a shop's user places one
+ * order at a time, and with two concurrent requests of one user no client could know which of
+ * them Kafka should hold first. That is what makes "a user's orders appear in the order their
+ * 2xx responses were received" a property the publisher owes.
+ */
+export class SteadyLoad {
+  readonly invocations: Invocation[] = [];
+  private readonly idleUsers: string[];
+  private readonly usersInFlight = new Set<string>();
+  private seq = 0;
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private waiters = new Set<() => void>();
+
+  constructor(
+    private readonly environments: readonly ExecutionEnvironment[],
+    private readonly options: LoadOptions,
+  ) {
+    if (options.users.length < environments.length) throw new Error('Fewer users than environments: some would have to send twice at once');
+    this.idleUsers = [...options.users];
+  }
+
+  get inFlight(): number {
+    return this.usersInFlight.size;
+  }
+
+  start(): this {
+    this.running = true;
+    this.loops = this.environments.map((environment) => this.loop(environment));
+    return this;
+  }
+
+  /** Stops sending, and waits for every request in flight to be answered. */
+  async stop(): Promise<Invocation[]> {
+    this.running = false;
+    await Promise.all(this.loops);
+    return this.invocations;
+  }
+
+  /** One request per environment, all at once (for the idle case: each environment's first call after the idle). */
+  async invokeEachOnce(): Promise<Invocation[]> {
+    if (this.running) throw new Error('invokeEachOnce while the steady load runs');
+    return Promise.all(this.environments.map((environment) => this.send(environment)));
+  }
+
+  /**
+   * Resolves once `count` answers in a row, all received after `since`, were 2xx; rejects after
+   * `timeoutMs` without that.
+   */
+  async waitForSuccessStreak(since: number, count: number, timeoutMs: number): Promise<number> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const after = this.invocations.filter((invocation) => invocation.receivedAt >= since);
+      const tail = after.slice(-count);
+      if (tail.length === count && tail.every((invocation) => isSuccess(invocation.status))) return Date.now();
+      if (Date.now() > until) {
+        const statuses = after.slice(-count).map((invocation) => invocation.status);
+        throw new Error(
+          `No ${count} successes in a row within ${timeoutMs} ms after the fault ended; the last answers: ${statuses.join(' ')}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.waiters.delete(wake);
+          resolve();
+        };
+        this.waiters.add(wake);
+        setTimeout(wake, 250);
+      });
+    }
+  }
+
+  private async loop(environment: ExecutionEnvironment): Promise<void> {
+    // Spread the first requests, as arrivals would be.
+    await sleep(Math.random() * this.options.thinkTimeMs);
+    while (this.running) {
+      await this.send(environment);
+      await sleep(this.options.thinkTimeMs * (0.5 + Math.random()));
+    }
+  }
+
+  private async send(environment: ExecutionEnvironment): Promise<Invocation> {
+    const userId = this.idleUsers.shift();
+    if (userId === undefined) throw new Error('No idle user: more environments than users');
+    if (this.usersInFlight.has(userId)) throw new Error(`${userId} already has a request in flight`);
+    this.usersInFlight.add(userId);
+    const seq = this.seq++;
+    try {
+      const invocation = await environment.invoke(orderFor(this.options.orderIdPrefix, seq, userId), seq);
+      this.invocations.push(invocation);
+      for (const wake of this.waiters) wake();
+      return invocation;
+    } finally {
+      this.usersInFlight.delete(userId);
+      this.idleUsers.push(userId);
+    }
+  }
+}
+
+export const isSuccess = (status: number): boolean => status >= 200 && status < 300;

@@ -1,0 +1,81 @@
+/**
+ * How big a run is. `npm run test:faults` runs the suite in full; `npm test` runs the same cases
+ * shortened (FAULT_SUITE_SCALE=short in its "faults" project): the same faults, with less
+ * steady load around them and shorter outages that still outlast the timeouts that matter.
+ */
+export type FaultSuiteScale = 'full' | 'short';
+
+export interface FaultSuiteTiming {
+  scale: FaultSuiteScale;
+  /** Lambda execution environments, each with one invocation at a time: the requests in flight at most. */
+  environments: number;
+  /** Distinct user_ids (record keys); each has at most one request in flight. */
+  users: number;
+  /** Pause of an environment between an answer and its next request (±50%). */
+  thinkTimeMs: number;
+  /** PUBLISH_TIMEOUT_MS of the environments: above kafkajs' 5 s request timeout, so that timeouts happen inside the deadline. */
+  publishTimeoutMs: number;
+  /** Steady load before each fault. */
+  warmupMs: number;
+  /** Cases 1 and 2: the broker stays down this long once it is gone. */
+  holdDownMs: number;
+  /** Case 3: SIGSTOP this long, more than kafkajs' request timeout (5 s). */
+  pauseMs: number;
+  /** Case 4: two brokers down this long. */
+  outageMs: number;
+  /** Case 6: the environments start cold against stopped brokers and keep trying this long. */
+  coldOutageMs: number;
+  /** Case 5: every environment sits idle this long, past the broker's idle-connection reaper (5 s). */
+  idleMs: number;
+  /** Recovered: this many 2xx answers in a row after the fault ended. */
+  successStreak: number;
+  /** Steady load after recovery. */
+  tailMs: number;
+  /** Generated bad bodies through the real handlers (at least 10,000 in full). */
+  badBodies: number;
+}
+
+const TIMINGS: Record<FaultSuiteScale, FaultSuiteTiming> = {
+  full: {
+    scale: 'full',
+    environments: 20,
+    users: 50,
+    thinkTimeMs: 400,
+    publishTimeoutMs: 8_000,
+    warmupMs: 5_000,
+    holdDownMs: 5_000,
+    pauseMs: 12_000,
+    outageMs: 8_000,
+    coldOutageMs: 6_000,
+    idleMs: 10_000,
+    successStreak: 40,
+    tailMs: 5_000,
+    badBodies: 10_000,
+  },
+  short: {
+    scale: 'short',
+    environments: 20,
+    users: 50,
+    thinkTimeMs: 400,
+    publishTimeoutMs: 8_000,
+    warmupMs: 2_000,
+    holdDownMs: 1_000,
+    pauseMs: 7_000,
+    outageMs: 3_000,
+    coldOutageMs: 3_000,
+    idleMs: 8_000,
+    successStreak: 20,
+    tailMs: 1_500,
+    badBodies: 1_000,
+  },
+};
+
+export function faultSuiteTiming(): FaultSuiteTiming {
+  return TIMINGS[process.env.FAULT_SUITE_SCALE === 'short' ? 'short' : 'full'];
+}
+
+/**
+ * Slack on a deadline bound: timers fire late on a loaded two-core machine running four JVMs
+ * beside the tests. The bound asserted is the handler's own deadline plus this.
+ */
+export const DEADLINE_SLACK_MS = 500;

@@ -1,0 +1,57 @@
+import type { CheckResult } from './checker';
+
+export interface CaseRow {
+  name: string;
+  check: CheckResult;
+  /** null where the case has no fault that ends (the bad-input and load runs). */
+  recoverySeconds: number | null;
+}
+
+const COLUMNS: [string, (row: CaseRow) => string | number][] = [
+  ['case', (row) => row.name],
+  ['requests', (row) => row.check.requests],
+  ['2xx', (row) => row.check.success],
+  ['4xx', (row) => row.check.clientError],
+  ['503', (row) => row.check.unavailable],
+  ['504', (row) => row.check.outcomeUnknown],
+  ['other', (row) => row.check.other],
+  ['lost', (row) => row.check.lost],
+  ['duplicated', (row) => row.check.duplicated],
+  ['misplaced', (row) => row.check.misplaced],
+  ['out of order', (row) => row.check.outOfOrder],
+  ['504 in topic', (row) => row.check.unknownWritten],
+  ['504 written after answer', (row) => row.check.unknownWrittenAfterAnswer],
+  ['503 in topic', (row) => row.check.unavailableWritten],
+  ['unexplained', (row) => row.check.unexplained],
+  ['recovery (s)', (row) => (row.recoverySeconds === null ? '-' : row.recoverySeconds.toFixed(1))],
+];
+
+/** A Markdown table: it reads in a terminal and pastes into an issue or the README. */
+export function summaryTable(rows: readonly CaseRow[]): string {
+  const cells = [COLUMNS.map(([title]) => title), ...rows.map((row) => COLUMNS.map(([, value]) => String(value(row))))];
+  const widths = COLUMNS.map((_, column) => Math.max(...cells.map((line) => (line[column] ?? '').length)));
+  const line = (values: string[]) =>
+    `| ${values.map((value, column) => (column === 0 ? value.padEnd(widths[column] ?? 0) : value.padStart(widths[column] ?? 0))).join(' | ')} |`;
+  const [header = [], ...body] = cells;
+  const rule = `|${widths.map((width, column) => (column === 0 ? `${'-'.repeat(width + 1)}-` : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
+}
+
+/** Non-2xx answers grouped by status and the problem's detail (numbers and addresses blanked), most frequent first. */
+export function failureReasons(invocations: readonly { status: number; body: unknown }[]): string {
+  const counts = new Map<string, number>();
+  for (const { status, body } of invocations) {
+    if (status >= 200 && status < 300) continue;
+    const problemDetail = (body as { detail?: unknown } | null)?.detail;
+    // Not a problem document (serverless-offline's own answers): show the body itself.
+    const detail = (typeof problemDetail === 'string' ? problemDetail : JSON.stringify(body).slice(0, 200))
+      .replace(/\d+\.\d+\.\d+\.\d+:\d+/g, '<broker>')
+      .replace(/\d+/g, 'N');
+    const key = `${status} ${detail}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([key, count]) => `  ${String(count).padStart(5)} × ${key}`)
+    .join('\n');
+}
