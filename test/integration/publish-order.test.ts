@@ -1,22 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '../../handlers/publish-order';
 import { defaultRuntime } from '../../lib/runtime';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
-import { endOffsets, openTopicReader } from '../support/kafka-reader';
+import { endOffsets, useTopicReader } from '../support/kafka-reader';
 
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const topic = 'order-events';
-let reader: Awaited<ReturnType<typeof openTopicReader>>;
-
-beforeAll(async () => {
-  reader = await openTopicReader(brokers, topic);
-});
-
-afterAll(async () => {
-  await reader?.close();
-  await defaultRuntime().publisher.close();
-});
+const reader = useTopicReader();
+const { brokers, topic } = reader;
 
 async function publish(order: Record<string, unknown>) {
   const response = await handler(postEvent(order), lambdaContext());

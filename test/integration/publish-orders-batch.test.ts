@@ -1,23 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as healthHandler } from '../../handlers/health';
 import { handler as orderHandler } from '../../handlers/publish-order';
 import { handler as batchHandler } from '../../handlers/publish-orders-batch';
 import { defaultRuntime } from '../../lib/runtime';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
-import { endOffsets, openTopicReader } from '../support/kafka-reader';
+import { endOffsets, useTopicReader } from '../support/kafka-reader';
 
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const topic = 'order-events';
-let reader: Awaited<ReturnType<typeof openTopicReader>>;
-
-beforeAll(async () => {
-  reader = await openTopicReader(brokers, topic);
-});
-
-afterAll(async () => {
-  await reader?.close();
-  await defaultRuntime().publisher.close();
-});
+const reader = useTopicReader();
+const { brokers, topic } = reader;
 
 type Receipt = { status: string; partition: number; offset: number; key: string; event_id: string };
 const json = { 'content-type': 'application/json' };

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
+import { defaultRuntime } from '../../lib/runtime';
 
 export interface ReadRecord {
   partition: number;
@@ -75,4 +77,25 @@ export async function endOffsets(brokers: string[], topic: string): Promise<Reco
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * For a test file that drives the default runtime against the local broker: a topic reader opened
+ * before its tests, and both closed after them.
+ */
+export function useTopicReader(topic = 'order-events') {
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+  const state: { reader?: Awaited<ReturnType<typeof openTopicReader>> } = {};
+  beforeAll(async () => {
+    state.reader = await openTopicReader(brokers, topic);
+  });
+  afterAll(async () => {
+    await state.reader?.close();
+    await defaultRuntime().publisher.close();
+  });
+  return {
+    brokers,
+    topic,
+    at: (partition: number, offset: number) => (state.reader as Awaited<ReturnType<typeof openTopicReader>>).at(partition, offset),
+  };
 }
