@@ -9,10 +9,11 @@ import { type KafkaSecurity, type KafkaSecurityDeps, kafkaSecurity } from './aut
  * kafkajs logs through our structured logger, at WARN and above: its ERROR lines for each
  * failed attempt are retried and reported once by the publisher, so they are warnings here.
  */
-function kafkaLogCreator(logger: Logger): logCreator {
+function kafkaLogCreator(logger: Logger, hooks: ClientHooks): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, timestamp: _ownTime, ...extra } = log;
+      if (message.startsWith(FAILED_ATTEMPT)) hooks.onSendAttemptFailed?.(message.slice(FAILED_ATTEMPT.length));
       const line = `kafkajs: ${message}`;
       if (level <= KafkaLogLevel.WARN && !EXPECTED_WARNINGS.some((expected) => message.startsWith(expected))) {
         logger.warn(line, extra);
@@ -28,7 +29,21 @@ function kafkaLogCreator(logger: Logger): logCreator {
  */
 const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
 
-export function kafkaClientConfig(config: Config['kafka'], logger: Logger, security: KafkaSecurity = {}, debug = false): KafkaConfig {
+/** How kafkajs logs each failed attempt of a send before it retries (src/producer/sendMessages.js). */
+const FAILED_ATTEMPT = 'Failed to send messages: ';
+
+export interface ClientHooks {
+  /** Each failed attempt inside a send, with kafkajs's message for it. */
+  onSendAttemptFailed?(message: string): void;
+}
+
+export function kafkaClientConfig(
+  config: Config['kafka'],
+  logger: Logger,
+  security: KafkaSecurity = {},
+  debug = false,
+  hooks: ClientHooks = {},
+): KafkaConfig {
   return {
     ...security,
     clientId: config.clientId,
@@ -40,7 +55,7 @@ export function kafkaClientConfig(config: Config['kafka'], logger: Logger, secur
     // starts after it is wasted work in a Lambda about to be frozen.
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
     logLevel: debug ? KafkaLogLevel.DEBUG : KafkaLogLevel.WARN,
-    logCreator: kafkaLogCreator(logger),
+    logCreator: kafkaLogCreator(logger, hooks),
   };
 }
 
@@ -93,11 +108,11 @@ export function kafkaFactory(
   logger: Logger,
   security: KafkaSecurityDeps,
   debug = false,
-): () => Promise<RetirableKafka> {
-  return async () => {
+): (hooks?: ClientHooks) => Promise<RetirableKafka> {
+  return async (hooks = {}) => {
     const sockets = new ClientSockets();
     const kafka = new Kafka({
-      ...kafkaClientConfig(config, logger, await kafkaSecurity(config, security), debug),
+      ...kafkaClientConfig(config, logger, await kafkaSecurity(config, security), debug, hooks),
       socketFactory: sockets.factory,
     });
     return { kafka, retire: () => sockets.retire() };

@@ -82,7 +82,27 @@ export function connectFailure(error: unknown): PublisherError {
  * A send failed. Only errors that prove the broker did not append the record become 503: a
  * timeout or a dropped connection after the request was written leaves the outcome unknown.
  */
-export function sendFailure(error: unknown, options: { requestTimedOut: boolean }): PublisherError {
+/**
+ * kafkajs retries inside one `send` and reports only the last attempt's error. An earlier attempt
+ * may have been appended: NOT_ENOUGH_REPLICAS_AFTER_APPEND, a timeout, a connection dropped
+ * mid-request. kafkajs logs each failed attempt as "Failed to send messages: <message>"
+ * (src/producer/sendMessages.js), and these messages (src/protocol/error.js and the socket's
+ * refusal, kafkajs 2.2.4, pinned) are the ones that prove the attempt appended nothing.
+ */
+const NOT_WRITTEN_ATTEMPT_MESSAGES = [
+  'Messages are rejected since there are fewer in-sync replicas than required',
+  'There is no leader for this topic-partition as we are in the middle of a leadership election',
+  'This server is not the leader for that topic-partition',
+  'This server does not host this topic-partition',
+  'Connection error: connect ECONNREFUSED',
+];
+
+/** Whether a failed attempt, as kafkajs logs it, may have appended the record. */
+export function attemptMayHaveWritten(message: string): boolean {
+  return !NOT_WRITTEN_ATTEMPT_MESSAGES.some((known) => message.startsWith(known));
+}
+
+export function sendFailure(error: unknown, options: { ambiguousAttempt: boolean }): PublisherError {
   const root = rootCause(error);
   const detail = describeKafkaError(error);
   if (root.type && REJECTED_PROTOCOL_ERRORS.has(root.type)) {
@@ -93,7 +113,7 @@ export function sendFailure(error: unknown, options: { requestTimedOut: boolean 
     (root.name !== undefined && NOT_SENT_ERRORS.has(root.name)) ||
     (root.name === 'KafkaJSConnectionError' && root.code === 'ECONNREFUSED') ||
     root.code === 'ECONNREFUSED';
-  if (provablyNotWritten && !options.requestTimedOut) {
+  if (provablyNotWritten && !options.ambiguousAttempt) {
     return new KafkaUnavailableError(`Kafka could not take the record: ${detail}`, { cause: error });
   }
   return new PublishOutcomeUnknownError(`The record may or may not have been written: ${detail}`, { cause: error });

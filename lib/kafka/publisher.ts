@@ -3,8 +3,8 @@ import { beforeDeadline, type Deadline, DeadlineExceededError } from '../deadlin
 import { KafkaUnavailableError, type PublisherError, PublishOutcomeUnknownError } from '../errors';
 import type { Logger } from '../log';
 import type { Delivery, OutgoingMessage, Publisher, PublishResult } from '../publish';
-import type { RetirableKafka } from './client';
-import { describeKafkaError, sendFailure } from './errors';
+import type { ClientHooks, RetirableKafka } from './client';
+import { attemptMayHaveWritten, describeKafkaError, sendFailure } from './errors';
 import { LazyClient } from './lazy-client';
 
 const RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 };
@@ -34,12 +34,13 @@ export class KafkaPublisher implements Publisher {
   readonly producer: LazyClient<Producer>;
   /** Metadata for batches and the health check: kafkajs producers expose none. */
   readonly admin: LazyClient<Admin>;
-  private requestTimeouts = 0;
+  /** Failed attempts inside sends that may have appended their records (timeouts, drops…). */
+  private ambiguousAttempts = 0;
   private partitionCache: { partitions: PartitionMetadata[]; fetchedAt: number } | undefined;
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
-    kafka: () => Promise<RetirableKafka>,
+    kafka: (hooks?: ClientHooks) => Promise<RetirableKafka>,
     readonly topic: string,
     logger: Logger,
     /** Told when the broker refuses the credentials (see ScramSecret.forget). */
@@ -48,7 +49,11 @@ export class KafkaPublisher implements Publisher {
     this.producer = new LazyClient(
       'producer',
       async () => {
-        const { kafka: client, retire } = await kafka();
+        const { kafka: client, retire } = await kafka({
+          onSendAttemptFailed: (message) => {
+            if (attemptMayHaveWritten(message)) this.ambiguousAttempts++;
+          },
+        });
         return { client: this.buildProducer(client), retire };
       },
       logger,
@@ -76,7 +81,7 @@ export class KafkaPublisher implements Publisher {
       return failAll(error as PublisherError);
     }
 
-    const requestTimeoutsBefore = this.requestTimeouts;
+    const ambiguousAttemptsBefore = this.ambiguousAttempts;
     const sends = await Promise.allSettled(
       groups.map((group) =>
         beforeDeadline(
@@ -117,7 +122,7 @@ export class KafkaPublisher implements Publisher {
         );
       } else {
         failures.push(send.reason);
-        error = sendFailure(send.reason, { requestTimedOut: this.requestTimeouts !== requestTimeoutsBefore });
+        error = sendFailure(send.reason, { ambiguousAttempt: this.ambiguousAttempts !== ambiguousAttemptsBefore });
       }
       for (const index of group.indexes) results[index] = { status: 'failed', error };
     });
@@ -150,7 +155,7 @@ export class KafkaPublisher implements Publisher {
       retry: RETRY,
     });
     producer.on(producer.events.REQUEST_TIMEOUT, () => {
-      this.requestTimeouts++;
+      this.ambiguousAttempts++;
     });
     return producer;
   }

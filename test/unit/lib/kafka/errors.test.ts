@@ -1,7 +1,7 @@
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSRequestTimeoutError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { KafkaUnavailableError, PublishOutcomeUnknownError, PublishRejectedError } from '../../../../lib/errors';
-import { connectFailure, sendFailure } from '../../../../lib/kafka/errors';
+import { attemptMayHaveWritten, connectFailure, sendFailure } from '../../../../lib/kafka/errors';
 
 const protocolError = (type: string, retriable = true) =>
   new KafkaJSProtocolError({ type, message: `broker said ${type}`, code: 0, retriable } as never);
@@ -31,18 +31,18 @@ describe('translating kafkajs errors', () => {
     ['MESSAGE_TOO_LARGE', protocolError('MESSAGE_TOO_LARGE', false), PublishRejectedError],
     ['TOPIC_AUTHORIZATION_FAILED', protocolError('TOPIC_AUTHORIZATION_FAILED', false), PublishRejectedError],
   ])('a send failing with %s becomes %O', (_, error, expected) => {
-    const translated = sendFailure(error, { requestTimedOut: false });
+    const translated = sendFailure(error, { ambiguousAttempt: false });
     expect(translated).toBeInstanceOf(expected);
     expect(translated.cause).toBe(error);
   });
 
-  it('treats a "not written" answer as unknown when an earlier attempt of the same producer timed out', () => {
-    const translated = sendFailure(afterRetries(protocolError('NOT_ENOUGH_REPLICAS')), { requestTimedOut: true });
+  it('treats a "not written" answer as unknown when an earlier attempt of the same send may have been appended', () => {
+    const translated = sendFailure(afterRetries(protocolError('NOT_ENOUGH_REPLICAS')), { ambiguousAttempt: true });
     expect(translated).toBeInstanceOf(PublishOutcomeUnknownError);
   });
 
   it('names the root cause in the message', () => {
-    expect(sendFailure(afterRetries(protocolError('NOT_ENOUGH_REPLICAS')), { requestTimedOut: false }).message).toContain(
+    expect(sendFailure(afterRetries(protocolError('NOT_ENOUGH_REPLICAS')), { ambiguousAttempt: false }).message).toContain(
       'NOT_ENOUGH_REPLICAS: broker said NOT_ENOUGH_REPLICAS',
     );
   });
@@ -52,5 +52,16 @@ describe('translating kafkajs errors', () => {
     expect(translated).toBeInstanceOf(KafkaUnavailableError);
     expect(translated.retriable).toBe(true);
     expect(translated.message).toContain('ECONNREFUSED');
+  });
+
+  it.each([
+    ['NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'Messages are written to the log, but to fewer in-sync replicas than required', true],
+    ['a broker-side timeout', 'The request timed out', true],
+    ['a dropped connection', 'Closed connection', true],
+    ['NOT_ENOUGH_REPLICAS', 'Messages are rejected since there are fewer in-sync replicas than required', false],
+    ['no leader', 'There is no leader for this topic-partition as we are in the middle of a leadership election', false],
+    ['a refused connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092', false],
+  ])('says whether a failed attempt (%s) may have appended its record: %s', (_, message, mayHaveWritten) => {
+    expect(attemptMayHaveWritten(message)).toBe(mayHaveWritten);
   });
 });
