@@ -1,12 +1,10 @@
 // Case 3: the handler over real HTTP, through serverless-offline, driven by autocannon: one
 // connection (requests one after another) and several at once.
-import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import autocannon from 'autocannon';
+import { type OfflineServer, startOffline } from '../../test/support/offline';
 import type { BenchPlan } from '../plan';
 import { deferCleanup } from '../support/cleanup';
 import { benchOrder, KEY_COUNT, TRACE_ID } from '../support/orders';
-import { serverlessCli, serviceParams } from '../support/stage';
 import { type LatencySummary, perSecond, summarize } from '../support/stats';
 
 export interface HttpLoad {
@@ -33,64 +31,17 @@ export interface HttpInput {
 
 const START_TIMEOUT_MS = 180_000;
 
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** serverless-offline in its own process group, so that stopping it also stops its workers. */
-async function startOffline({
-  stageDir,
-  repoRoot,
-  bootstrap,
-  topic,
-  port,
-}: HttpInput): Promise<{ stop: () => Promise<void>; output: () => string }> {
-  for (const taken of [port, port + 2]) {
-    if (await portInUse(taken))
-      throw new Error(`Port ${taken} is in use; set BENCH_HTTP_PORT to a free port (serverless-offline also takes that + 2)`);
-  }
-  const cli = serverlessCli(repoRoot);
-  const args = ['offline', 'start', '--httpPort', String(port), '--lambdaPort', String(port + 2), '--host', '127.0.0.1'];
-  const child = spawn(cli.command, [...cli.args, ...args, ...serviceParams(bootstrap, topic)], {
-    cwd: stageDir,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    // The handler's log lines come through here: keep only the end, for an error message.
-    output = (output + chunk.toString()).slice(-8_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const forget = deferCleanup(() => stopGroup(child));
+/** serverless-offline on the scratch copy, at the deployed log level; stopped by the bench's cleanup too. */
+async function startBenchOffline({ stageDir, bootstrap, topic, port }: HttpInput): Promise<OfflineServer> {
+  const server = await startOffline({ port, brokers: bootstrap, topic, cwd: stageDir, logLevel: 'INFO', esbuildWorkFolder: '.esbuild' });
+  const forget = deferCleanup(() => server.stop());
   return {
+    ...server,
     stop: async () => {
       forget();
-      await stopGroup(child);
+      await server.stop();
     },
-    output: () => output,
   };
-}
-
-function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
-  const group = -child.pid;
-  return new Promise((resolve) => {
-    const force = setTimeout(() => process.kill(group, 'SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    process.kill(group, 'SIGTERM');
-  });
 }
 
 async function waitUntilServing(baseUrl: string, output: () => string): Promise<void> {
@@ -154,7 +105,7 @@ async function load(url: string, connections: number, requests: number, onDone: 
 export async function measureHttp(input: HttpInput): Promise<HttpResult> {
   const { plan, port, onProgress } = input;
   const baseUrl = `http://127.0.0.1:${port}/dev`;
-  const offline = await startOffline(input);
+  const offline = await startBenchOffline(input);
   try {
     onProgress(0, 1, 'starting serverless-offline (it builds the handlers first)');
     await waitUntilServing(baseUrl, offline.output);

@@ -42,6 +42,9 @@ export interface OfflineOptions {
   topic?: string;
   /** Its bundles' folder, so that no other build (sls package, another server) replaces them under it. */
   esbuildWorkFolder?: string;
+  logLevel?: string;
+  /** The service's folder: the repository, or a copy of it (the bench serves a scratch copy). */
+  cwd?: string;
 }
 
 /**
@@ -55,6 +58,8 @@ export async function startOffline({
   brokers = process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP,
   topic = 'order-events',
   esbuildWorkFolder = `.esbuild-offline-${port}`,
+  logLevel = 'WARN',
+  cwd = ROOT,
 }: OfflineOptions = {}): Promise<OfflineServer> {
   const origin = `http://127.0.0.1:${port}`;
   if (await answers(origin)) throw new Error(`Port ${port} is taken; pick another port`);
@@ -74,10 +79,10 @@ export async function startOffline({
       '--param',
       `kafkaTopic=${topic}`,
       '--param',
-      'logLevel=WARN',
+      `logLevel=${logLevel}`,
     ],
     {
-      cwd: ROOT,
+      cwd,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, POWERTOOLS_METRICS_DISABLED: 'true', ESBUILD_WORK_FOLDER: esbuildWorkFolder },
