@@ -1,21 +1,19 @@
+// kafkajs's table of broker error codes (not part of its typed API; kafkajs is pinned at 2.2.4).
+import { errorCodes as kafkaErrorCodes } from 'kafkajs/src/protocol/error';
 import { KafkaUnavailableError, type PublisherError, PublishOutcomeUnknownError, PublishRejectedError } from '../errors';
 
 /**
- * Broker answers that prove the record was not appended: the partition had no leader here, or
- * the ISR was below min.insync.replicas when the broker checked, before appending.
+ * Broker answers to a produce request that prove the record was not appended: the partition had
+ * no leader there, the ISR was below min.insync.replicas when the broker checked (before
+ * appending), or the broker refused the batch's producer id or sequence. A dropped connection
+ * (NETWORK_EXCEPTION) or a timeout proves nothing and is not here.
  */
 const NOT_WRITTEN_PROTOCOL_ERRORS = new Set([
   'NOT_ENOUGH_REPLICAS',
   'NOT_LEADER_FOR_PARTITION',
-  'NOT_LEADER_OR_FOLLOWER',
   'LEADER_NOT_AVAILABLE',
   'UNKNOWN_TOPIC_OR_PARTITION',
   'BROKER_NOT_AVAILABLE',
-  'REPLICA_NOT_AVAILABLE',
-  'KAFKA_STORAGE_ERROR',
-  'NETWORK_EXCEPTION',
-  'COORDINATOR_NOT_AVAILABLE',
-  'CONCURRENT_TRANSACTIONS',
   'OUT_OF_ORDER_SEQUENCE_NUMBER',
   'INVALID_PRODUCER_EPOCH',
   'UNKNOWN_PRODUCER_ID',
@@ -85,15 +83,13 @@ export function connectFailure(error: unknown): PublisherError {
 /**
  * kafkajs retries inside one `send` and reports only the last attempt's error. An earlier attempt
  * may have been appended: NOT_ENOUGH_REPLICAS_AFTER_APPEND, a timeout, a connection dropped
- * mid-request. kafkajs logs each failed attempt as "Failed to send messages: <message>"
- * (src/producer/sendMessages.js), and these messages (src/protocol/error.js and the socket's
- * refusal, kafkajs 2.2.4, pinned) are the ones that prove the attempt appended nothing.
+ * mid-request. kafkajs logs each failed attempt only as "Failed to send messages: <message>"
+ * (src/producer/sendMessages.js), so the attempts that prove nothing was appended are recognised
+ * by kafkajs's own messages for the errors above, taken from its error table, and by a refused
+ * connection.
  */
 const NOT_WRITTEN_ATTEMPT_MESSAGES = [
-  'Messages are rejected since there are fewer in-sync replicas than required',
-  'There is no leader for this topic-partition as we are in the middle of a leadership election',
-  'This server is not the leader for that topic-partition',
-  'This server does not host this topic-partition',
+  ...kafkaErrorCodes.filter(({ type }) => NOT_WRITTEN_PROTOCOL_ERRORS.has(type)).map(({ message }) => message),
   'Connection error: connect ECONNREFUSED',
 ];
 

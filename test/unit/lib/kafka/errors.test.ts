@@ -27,6 +27,16 @@ describe('translating kafkajs errors', () => {
       PublishOutcomeUnknownError,
     ],
     ['a connection closed mid-request', new KafkaJSConnectionError('Closed connection'), PublishOutcomeUnknownError],
+    [
+      'NETWORK_EXCEPTION: the broker dropped the connection before answering',
+      afterRetries(protocolError('NETWORK_EXCEPTION')),
+      PublishOutcomeUnknownError,
+    ],
+    [
+      'OUT_OF_ORDER_SEQUENCE_NUMBER: the broker refused the batch',
+      afterRetries(protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', false)),
+      KafkaUnavailableError,
+    ],
     ['an unclassified error', new Error('boom'), PublishOutcomeUnknownError],
     ['MESSAGE_TOO_LARGE', protocolError('MESSAGE_TOO_LARGE', false), PublishRejectedError],
     ['TOPIC_AUTHORIZATION_FAILED', protocolError('TOPIC_AUTHORIZATION_FAILED', false), PublishRejectedError],
@@ -72,6 +82,7 @@ describe('translating kafkajs errors', () => {
     ['UNKNOWN_TOPIC_OR_PARTITION', false],
     ['NOT_ENOUGH_REPLICAS_AFTER_APPEND', true],
     ['REQUEST_TIMED_OUT', true],
+    ['NETWORK_EXCEPTION', true],
   ])("reads kafkajs's own message for %s as may-have-written: %s", (type, mayHaveWritten) => {
     // The installed kafkajs's error table: an upgrade that rewords a message fails here.
     const { errorCodes } = require('kafkajs/src/protocol/error') as { errorCodes: { type: string; message: string }[] };
