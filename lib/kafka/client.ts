@@ -35,6 +35,11 @@ const FAILED_ATTEMPT = 'Failed to send messages: ';
 export interface ClientHooks {
   /** Each failed attempt inside a send, with kafkajs's message for it. */
   onSendAttemptFailed?(message: string): void;
+  /**
+   * A connection that was up closed without us closing it. A request in flight on it may have
+   * been appended, and kafkajs retries that without logging the attempt as failed.
+   */
+  onConnectionLost?(): void;
 }
 
 export function kafkaClientConfig(
@@ -77,6 +82,8 @@ export class ClientSockets {
   private readonly open = new Set<net.Socket>();
   private retired = false;
 
+  constructor(private readonly onConnectionLost: () => void = () => {}) {}
+
   readonly factory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
     if (this.retired) {
       const refused = new net.Socket();
@@ -88,7 +95,15 @@ export class ClientSockets {
       : net.connect({ host, port }, onConnect);
     socket.setKeepAlive(true, 60_000);
     this.open.add(socket);
-    socket.once('close', () => this.open.delete(socket));
+    let connected = false;
+    socket.once(ssl ? 'secureConnect' : 'connect', () => {
+      connected = true;
+    });
+    socket.once('close', () => {
+      // Refused connections never were up; our own retire() is no loss.
+      if (connected && !this.retired) this.onConnectionLost();
+      this.open.delete(socket);
+    });
     return socket;
   };
 
@@ -110,7 +125,7 @@ export function kafkaFactory(
   debug = false,
 ): (hooks?: ClientHooks) => Promise<RetirableKafka> {
   return async (hooks = {}) => {
-    const sockets = new ClientSockets();
+    const sockets = new ClientSockets(hooks.onConnectionLost);
     const kafka = new Kafka({
       ...kafkaClientConfig(config, logger, await kafkaSecurity(config, security), debug, hooks),
       socketFactory: sockets.factory,

@@ -4,13 +4,14 @@ import { KafkaUnavailableError, type PublisherError, PublishOutcomeUnknownError,
 
 /**
  * Broker answers to a produce request that prove the record was not appended: the partition had
- * no leader there, the ISR was below min.insync.replicas when the broker checked (before
- * appending), or the broker refused the batch's producer id or sequence. A dropped connection
- * (NETWORK_EXCEPTION) or a timeout proves nothing and is not here.
+ * no leader, the ISR was below min.insync.replicas when the broker checked (before appending),
+ * or the broker refused the batch's producer id or sequence. Not here, because they prove
+ * nothing: a dropped connection (NETWORK_EXCEPTION), a timeout, and NOT_LEADER_FOR_PARTITION,
+ * which a leader also answers for a record it appended and then lost its leadership while
+ * waiting for acks=all (the new leader may hold the record).
  */
 const NOT_WRITTEN_PROTOCOL_ERRORS = new Set([
   'NOT_ENOUGH_REPLICAS',
-  'NOT_LEADER_FOR_PARTITION',
   'LEADER_NOT_AVAILABLE',
   'UNKNOWN_TOPIC_OR_PARTITION',
   'BROKER_NOT_AVAILABLE',

@@ -34,7 +34,7 @@ export class KafkaPublisher implements Publisher {
   readonly producer: LazyClient<Producer>;
   /** Metadata for batches and the health check: kafkajs producers expose none. */
   readonly admin: LazyClient<Admin>;
-  /** Failed attempts inside sends that may have appended their records (timeouts, drops…). */
+  /** Events during sends after which a record may have been appended: timeouts, lost connections, ambiguous answers. */
   private ambiguousAttempts = 0;
   private partitionCache: { partitions: PartitionMetadata[]; fetchedAt: number } | undefined;
   private readonly partitioner = Partitioners.DefaultPartitioner();
@@ -52,6 +52,9 @@ export class KafkaPublisher implements Publisher {
         const { kafka: client, retire } = await kafka({
           onSendAttemptFailed: (message) => {
             if (attemptMayHaveWritten(message)) this.ambiguousAttempts++;
+          },
+          onConnectionLost: () => {
+            this.ambiguousAttempts++;
           },
         });
         return { client: this.buildProducer(client), retire };

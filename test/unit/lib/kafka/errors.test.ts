@@ -70,6 +70,7 @@ describe('translating kafkajs errors', () => {
     ['a dropped connection', 'Closed connection', true],
     ['NOT_ENOUGH_REPLICAS', 'Messages are rejected since there are fewer in-sync replicas than required', false],
     ['no leader', 'There is no leader for this topic-partition as we are in the middle of a leadership election', false],
+    ['a leader that lost its leadership', 'This server is not the leader for that topic-partition', true],
     ['a refused connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092', false],
   ])('says whether a failed attempt (%s) may have appended its record: %s', (_, message, mayHaveWritten) => {
     expect(attemptMayHaveWritten(message)).toBe(mayHaveWritten);
@@ -78,7 +79,7 @@ describe('translating kafkajs errors', () => {
   it.each([
     ['NOT_ENOUGH_REPLICAS', false],
     ['LEADER_NOT_AVAILABLE', false],
-    ['NOT_LEADER_FOR_PARTITION', false],
+    ['NOT_LEADER_FOR_PARTITION', true],
     ['UNKNOWN_TOPIC_OR_PARTITION', false],
     ['NOT_ENOUGH_REPLICAS_AFTER_APPEND', true],
     ['REQUEST_TIMED_OUT', true],
