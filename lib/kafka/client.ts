@@ -36,8 +36,8 @@ export interface ClientHooks {
   /** Each failed attempt inside a send, with kafkajs's message for it. */
   onSendAttemptFailed?(message: string): void;
   /**
-   * A connection that was up closed without us closing it. A request in flight on it may have
-   * been appended, and kafkajs retries that without logging the attempt as failed.
+   * A connection closed, without us closing it, while a request on it waited for its answer. That
+   * request may have been appended, and kafkajs retries it without logging the attempt as failed.
    */
   onConnectionLost?(): void;
 }
@@ -96,12 +96,19 @@ export class ClientSockets {
     socket.setKeepAlive(true, 60_000);
     this.open.add(socket);
     let connected = false;
+    // Bytes written by the time the broker last answered: more written since means a request
+    // was still waiting for its answer.
+    let answeredUpTo = 0;
     socket.once(ssl ? 'secureConnect' : 'connect', () => {
       connected = true;
     });
+    socket.on('data', () => {
+      answeredUpTo = socket.bytesWritten;
+    });
     socket.once('close', () => {
-      // Refused connections never were up; our own retire() is no loss.
-      if (connected && !this.retired) this.onConnectionLost();
+      // Refused connections never were up, an idle one the broker reaped held no request, and
+      // our own retire() is no loss.
+      if (connected && !this.retired && socket.bytesWritten > answeredUpTo) this.onConnectionLost();
       this.open.delete(socket);
     });
     return socket;
