@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { SINGLE_BOOTSTRAP } from './scripts/kafka.mjs';
+import { testKafka } from './scripts/kafka/local-kafka';
 
 /**
  * One `npm test` runs every project. Groups run one after another: the fast unit tests first,
@@ -7,7 +7,8 @@ import { SINGLE_BOOTSTRAP } from './scripts/kafka.mjs';
  */
 /** Logs and EMF metric lines stay out of the test output; tests that look at them set their own. */
 const quiet = { LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
-const kafkaEnv = { KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP, ...quiet };
+/** The tests' own broker, always: never one that happens to answer on the dev port. */
+const kafkaEnv = { KAFKA_BROKERS: testKafka.bootstrap(1), ...quiet };
 
 export default defineConfig({
   test: {
@@ -85,7 +86,7 @@ export default defineConfig({
           // cluster, so they come last, and are one file so that nothing runs beside them.
           name: 'faults',
           include: ['test/faults/fault-cases.test.ts'],
-          globalSetup: ['test/faults/setup/fault-cluster.ts'],
+          globalSetup: ['test/setup/kafka-cluster.ts'],
           env: { ...quiet, FAULT_SUITE_SCALE: 'short' },
           testTimeout: 300_000,
           hookTimeout: 300_000,

@@ -89,7 +89,7 @@ export const USAGE = `npm run bench [-- [--smoke] [--cases ${CASE_IDS.join(',')}
   --cases LIST   run only these cases (default: all)
   --out DIR      write latest.json, latest.md and chart.svg there (default: bench/results)
 
-Environment: KAFKA_BROKERS (default: the local broker of scripts/kafka.mjs, started when none
+Environment: KAFKA_BROKERS (default: the developer's local broker of npm run kafka:start, started when none
 answers and stopped at the end), BENCH_HTTP_PORT (serverless-offline, default 3200; the lambda
 port is this + 2), BENCH_TOPIC (default order-events-bench).`;
 

@@ -1,5 +1,5 @@
 // npm run bench: the publisher measured beside its references, in one run, on one broker (issue 6).
-// See bench/README-results.md for what each case does and the latest committed run.
+// See docs/performance.md for what each case does and the latest committed run.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

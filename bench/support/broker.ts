@@ -1,4 +1,5 @@
-import { brokersReachable, createTopic, SINGLE_BOOTSTRAP, startKafka, stopKafka } from '../../scripts/kafka.mjs';
+import { createTopic, registeredBrokers } from '../../scripts/kafka/admin';
+import { devKafka } from '../../scripts/kafka/local-kafka';
 
 export interface Broker {
   bootstrap: string;
@@ -13,33 +14,32 @@ export interface Broker {
 const PARTITIONS = 3;
 
 /**
- * The broker named by KAFKA_BROKERS when one answers; else the local one of scripts/kafka.mjs,
- * started here and stopped by `release`. The bench writes to a topic of its own, so that its
- * hundred thousand records do not land among the orders a developer looks at.
+ * The broker named by KAFKA_BROKERS when one answers; else the developer's local one
+ * (scripts/kafka/), started here and stopped by `release`. The bench writes to a topic of its own,
+ * so that its hundred thousand records do not land among the orders a developer looks at.
  */
 export async function acquireBroker(log: (line: string) => void): Promise<Broker> {
-  const bootstrap = process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP;
+  const local = devKafka.bootstrap(1);
+  const bootstrap = process.env.KAFKA_BROKERS ?? local;
   const topic = process.env.BENCH_TOPIC ?? 'order-events-bench';
-  const first = bootstrap.split(',')[0]?.trim() ?? bootstrap;
   let startedByUs = false;
   let version = 'external';
-  if (first === SINGLE_BOOTSTRAP) {
-    // A no-op when it already runs; then it only reports the version.
-    if (!(await brokersReachable({ bootstrap: first }))) log(`No broker answers on ${first}: starting the local one (scripts/kafka.mjs)`);
-    const started = await startKafka({ brokers: 1, quiet: true });
+  if (bootstrap.split(',')[0]?.trim() === local) {
+    if (!(await registeredBrokers(local))) log(`No broker answers on ${local}: starting the local one (npm run kafka:start)`);
+    const started = await devKafka.quiet().start({ brokers: 1, reuseForeign: true });
     startedByUs = started.startedByUs;
     version = started.version;
-  } else if (!(await brokersReachable({ bootstrap: first }))) {
+  } else if (!(await registeredBrokers(bootstrap))) {
     throw new Error(`KAFKA_BROKERS=${bootstrap}: no broker answers, and it is not the local one this bench can start`);
   }
-  const created = await createTopic({ name: topic, partitions: PARTITIONS, bootstrap });
+  const created = await createTopic(bootstrap, { name: topic, partitions: PARTITIONS });
   if (created.partitions !== PARTITIONS) log(`Topic ${topic} has ${created.partitions} partitions, not ${PARTITIONS}`);
   return {
     bootstrap,
     topic,
     version,
     async release() {
-      if (startedByUs) await stopKafka({ brokers: 1, quiet: true });
+      if (startedByUs) await devKafka.quiet().stop({ brokers: 1 });
     },
   };
 }

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePublishOrdersBatchHandler } from '../../handlers/publish-orders-batch';
 import { parseConfig } from '../../lib/config';
 import { createRuntime, type Runtime } from '../../lib/runtime';
-import { CLUSTER_BOOTSTRAP, nodeControl } from '../../scripts/kafka.mjs';
+import { CLUSTER_BOOTSTRAP, cluster } from '../faults/support/fault-cluster';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
-import { readWithKcat } from '../support/kcat';
+import { TopicReader } from '../support/referee';
 
 /**
  * A batch whose partitions fare differently, for real and deterministically: partitions 0-2 are
@@ -50,12 +50,12 @@ beforeAll(async () => {
   });
   await admin.disconnect();
   runtime = createRuntime(parseConfig({ KAFKA_BROKERS: CLUSTER_BOOTSTRAP, KAFKA_TOPIC: topic, LOG_LEVEL: 'SILENT' }));
-  await nodeControl('stop', STOPPED_BROKER, { brokers: 3, waitFenced: true, quiet: true });
+  await cluster.node('stop', STOPPED_BROKER, { brokers: 3, waitFenced: true });
 });
 
 afterAll(async () => {
   await runtime?.publisher.close();
-  await nodeControl('start', STOPPED_BROKER, { brokers: 3, quiet: true });
+  await cluster.node('start', STOPPED_BROKER, { brokers: 3 });
 });
 
 describe('a batch when one broker of three is down', () => {
@@ -76,6 +76,7 @@ describe('a batch when one broker of three is down', () => {
     };
     expect(body.written).toBeGreaterThan(0);
     expect(body.failed).toBeGreaterThan(0);
+    const reader = new TopicReader(CLUSTER_BOOTSTRAP, topic);
     for (const [index, receipt] of body.receipts.entries()) {
       const order = orders[index] as (typeof orders)[number];
       const onStoppedBroker = assignment[partitionOfKey(order.user_id)]?.replicas.includes(STOPPED_BROKER);
@@ -84,9 +85,9 @@ describe('a batch when one broker of three is down', () => {
         expect(receipt).toMatchObject({ retriable: true, reason: expect.stringContaining('NOT_ENOUGH_REPLICAS') });
         continue;
       }
-      const record = readWithKcat(CLUSTER_BOOTSTRAP, topic, receipt.partition ?? -1, receipt.offset ?? -1);
+      const record = await reader.at(receipt.partition ?? -1, receipt.offset ?? -1);
       expect(record.key).toBe(order.user_id);
-      expect(JSON.parse(record.payload ?? '')).toEqual(order);
+      expect(JSON.parse(record.value ?? '')).toEqual(order);
     }
   });
 });

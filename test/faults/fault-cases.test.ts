@@ -1,6 +1,5 @@
 import { Partitioners } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { electPreferredLeaders, leaderOf, nodeControl, TOPOLOGIES } from '../../scripts/kafka.mjs';
 import { establishedConnectionsTo } from '../support/sockets';
 import { checkTopic, NO_VIOLATIONS, readWholeTopic, recoverySeconds, violations } from './support/checker';
 import {
@@ -8,9 +7,10 @@ import {
   BROKER_IDS,
   type BrokerId,
   brokerInEveryReplicaSet,
+  CLUSTER_BOOTSTRAP,
+  cluster,
   createFaultTopic,
   deleteFaultTopics,
-  ensureFaultCluster,
   IDLE_CONNECTION_REAP_MS,
   waitUntilHealthy,
 } from './support/fault-cluster';
@@ -21,13 +21,16 @@ import { type CaseRow, failureReasons, summaryTable } from './support/summary';
 /**
  * The fault suite: the real publish handler, in-process, under a steady load of concurrent
  * invocations, while brokers of the local three-broker cluster are stopped, killed, paused and
- * restarted. After each case kcat reads the whole topic back and the checker holds the answers
- * against it (support/checker.ts). See README, "Reliability: the fault suite".
+ * restarted. After each case Kafka's own Java consumer reads the whole topic back and the checker holds the answers
+ * against it (support/checker.ts). See docs/testing.md, "The fault suite".
  */
 const timing = faultSuiteTiming();
 const rows: CaseRow[] = [];
-const node = { brokers: 3 as const, quiet: true };
-const brokerPorts = TOPOLOGIES.cluster.nodes.flatMap((layout) => (layout.port ? [layout.port] : []));
+const node = { brokers: 3 as const };
+const brokerPorts = CLUSTER_BOOTSTRAP.split(',').map((address) => Number(address.split(':')[1]));
+const nodeControl = (action: 'stop' | 'kill' | 'pause' | 'resume' | 'start', id: number, options: { brokers: 3; waitFenced?: boolean }) =>
+  cluster.node(action, id, options);
+const electPreferredLeaders = (topic: string) => cluster.electPreferredLeaders([topic]);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,7 +48,7 @@ async function prepareCase(slug: string): Promise<CaseRun> {
   return { topic, environments, load };
 }
 
-/** Stops the load, heals the cluster, reads the topic back with kcat, prints the row, and checks it. */
+/** Stops the load, heals the cluster, reads the topic back with Kafka's Java consumer, prints the row, and checks it. */
 async function finishCase(name: string, run: CaseRun, faultEndedAt: number): Promise<Invocation[]> {
   const invocations = await run.load.stop();
   await Promise.all(run.environments.map((environment) => environment.close()));
@@ -79,7 +82,7 @@ async function busiestPartition(topic: string): Promise<{ partition: number; lea
     keysPerPartition[partition] = (keysPerPartition[partition] ?? 0) + 1;
   }
   const partition = keysPerPartition.indexOf(Math.max(...keysPerPartition));
-  const leader = await leaderOf(topic, partition, { brokers: 3 });
+  const leader = await cluster.leaderOf(topic, partition, 3);
   if (!BROKER_IDS.includes(leader as BrokerId)) throw new Error(`Partition ${partition} of ${topic} has no leader (${leader})`);
   return { partition, leader: leader as BrokerId };
 }
@@ -110,7 +113,6 @@ async function recoverAndTail(run: CaseRun, faultEndedAt: number) {
 }
 
 beforeAll(async () => {
-  await ensureFaultCluster();
   await allBrokersUp();
   // Topics of earlier runs: fewer partitions in every metadata answer, and nothing to keep.
   await deleteFaultTopics();
@@ -144,7 +146,7 @@ describe(`the publisher under broker faults (${timing.scale}: ${timing.environme
     await nodeControl('start', leader, node);
     const faultEndedAt = Date.now();
     // Leadership goes back to the restarted broker while the load runs: a second move.
-    await electPreferredLeaders({ brokers: 3, topics: [run.topic] });
+    await electPreferredLeaders(run.topic);
     await recoverAndTail(run, faultEndedAt);
     // Assess
     await finishCase(row, run, faultEndedAt);
@@ -161,7 +163,7 @@ describe(`the publisher under broker faults (${timing.scale}: ${timing.environme
     await sleep(timing.pauseMs);
     await nodeControl('resume', leader, node);
     const faultEndedAt = Date.now();
-    await electPreferredLeaders({ brokers: 3, topics: [run.topic] });
+    await electPreferredLeaders(run.topic);
     await recoverAndTail(run, faultEndedAt);
     // Assess
     await finishCase(`3 SIGSTOP of a leader ${timing.pauseMs / 1000} s`, run, faultEndedAt);
@@ -187,7 +189,7 @@ describe(`the publisher under broker faults (${timing.scale}: ${timing.environme
     const faultEndedAt = Date.now();
     await recoverAndTail(run, faultEndedAt);
     await nodeControl('start', secondDown, node);
-    await electPreferredLeaders({ brokers: 3, topics: [run.topic] });
+    await electPreferredLeaders(run.topic);
     await sleep(timing.tailMs);
     // Assess
     const invocations = await finishCase('4 two of three brokers down', run, faultEndedAt);

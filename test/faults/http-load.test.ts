@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER_BOOTSTRAP } from '../../scripts/kafka.mjs';
 import { type OfflineServer, startOffline } from '../support/offline';
 import { checkTopic, NO_VIOLATIONS, readWholeTopic, violations } from './support/checker';
-import { createFaultTopic, deleteFaultTopics, ensureFaultCluster, waitUntilHealthy } from './support/fault-cluster';
+import { CLUSTER_BOOTSTRAP, createFaultTopic, deleteFaultTopics, waitUntilHealthy } from './support/fault-cluster';
 import { runHttpLoad } from './support/http-load';
 import { type Invocation, isSuccess, userIds } from './support/load';
 import { failureReasons, summaryTable } from './support/summary';
 
 /**
  * A steady load over real HTTP, through serverless-offline (one warm Lambda worker per
- * concurrent request), for 60 s; then kcat reads the topic back and the checker finds every
+ * concurrent request), for 60 s; then Kafka's Java consumer reads the topic back and the checker finds every
  * acknowledged order exactly once, in order per user. Only in `npm run test:faults`.
  */
 const CONNECTIONS = 20;
@@ -41,7 +40,6 @@ let server: OfflineServer | undefined;
 let topic: string;
 
 beforeAll(async () => {
-  await ensureFaultCluster();
   topic = await createFaultTopic('http-load');
   await waitUntilHealthy(topic);
   server = await startOffline({

@@ -4,17 +4,17 @@ import { makePublishOrderHandler } from '../../handlers/publish-order';
 import { makePublishOrdersBatchHandler } from '../../handlers/publish-orders-batch';
 import { parseConfig } from '../../lib/config';
 import { createRuntime, type Runtime } from '../../lib/runtime';
-import { endOffsets } from '../faults/support/checker';
 import { sendBadRequests } from '../support/bad-requests';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
+import { endOffsets } from '../support/referee';
 
 /**
  * Generated bad input through the real handlers against the broker, with a connected producer:
- * no record is written (kcat's end offsets do not move). `npm run test:faults` runs the same
+ * no record is written (the end offsets, as Kafka's Java consumer reads them, do not move). `npm run test:faults` runs the same
  * with 10,000 requests against the three-broker cluster (test/faults/bad-input.test.ts).
  */
 const BAD_REQUESTS = 600;
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const brokers = (process.env.KAFKA_BROKERS as string).split(',');
 const topic = `bad-input-${Date.now()}`;
 const admin = () => new Kafka({ clientId: 'test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
 let runtime: Runtime;
@@ -42,11 +42,11 @@ describe('generated bad input through the real handlers, producer connected', ()
     const batch = makePublishOrdersBatchHandler(runtime.publishDeps);
     const warm = await order(postEvent({ ...exampleOrder(), order_id: 'warm-up' }), lambdaContext());
     expect(warm.statusCode, warm.body).toBe(201);
-    const before = await endOffsets(topic, brokers.join(','));
+    const before = await endOffsets(brokers.join(','), topic);
     // Act (each answer is checked as it comes)
     const sent = await sendBadRequests({ order, batch }, BAD_REQUESTS);
     // Assess
     expect([...sent.values()].reduce((sum, count) => sum + count, 0)).toBeGreaterThanOrEqual(BAD_REQUESTS);
-    expect(await endOffsets(topic, brokers.join(','))).toEqual(before);
+    expect(await endOffsets(brokers.join(','), topic)).toEqual(before);
   });
 });

@@ -2,13 +2,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { handler as healthHandler } from '../../handlers/health';
 import { handler } from '../../handlers/publish-order';
 import { defaultRuntime } from '../../lib/runtime';
-import { nodeControl, SINGLE_BOOTSTRAP } from '../../scripts/kafka.mjs';
+import { testKafka } from '../../scripts/kafka/local-kafka';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
 import { establishedConnectionsTo } from '../support/sockets';
 
 /** The local single-node broker is node 1; these tests stop, pause and restart it. */
-const brokerPort = Number(SINGLE_BOOTSTRAP.split(':')[1]);
-const broker = (action: 'stop' | 'start' | 'pause' | 'resume') => nodeControl(action, 1, { brokers: 1, quiet: true });
+const brokerPort = Number(testKafka.bootstrap(1).split(':')[1]);
+const broker = (action: 'stop' | 'start' | 'pause' | 'resume') => testKafka.quiet().node(action, 1, { brokers: 1 });
 
 async function invoke(remainingMs = 15_000) {
   const started = Date.now();

@@ -2,11 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../handlers/publish-order';
 import { defaultRuntime } from '../../lib/runtime';
+import { LIBS_DIR } from '../../scripts/kafka/topology';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
-import { endOffsets, useTopicReader } from '../support/kafka-reader';
+import { useTopicReader } from '../support/kafka-reader';
+import { endOffsets } from '../support/referee';
 
 const reader = useTopicReader();
-const { brokers, topic } = reader;
+const { bootstrap, topic } = reader;
 
 async function publish(order: Record<string, unknown>) {
   const response = await handler(postEvent(order), lambdaContext());
@@ -56,7 +58,7 @@ describe('POST /orders against a real broker', () => {
   it("puts each key on the partition Kafka's own Java producer would choose", async () => {
     // Prepare: the Java client's murmur2 partitioner, run from the broker's own jars.
     const keys = ['user789', 'order-1', 'ORD-000123', 'a', '42', 'user:with.dots_and-dashes', 'x'.repeat(64), 'Z9'];
-    const output = execFileSync('java', ['-cp', '.kafka/libs/*', 'test/support/java-partitioner.java', '3', ...keys], {
+    const output = execFileSync('java', ['-cp', `${LIBS_DIR}/*`, 'test/support/java-partitioner.java', '3', ...keys], {
       encoding: 'utf8',
     });
     const javaPartition = new Map(
@@ -84,7 +86,7 @@ describe('POST /orders against a real broker', () => {
   });
 
   it('produces nothing for bad input', async () => {
-    const before = await endOffsets(brokers, topic);
+    const before = await endOffsets(bootstrap, topic);
     const responses = await Promise.all([
       handler(postEvent('{"order_id":'), lambdaContext()),
       handler(postEvent({ ...exampleOrder(), quantity: 0 }), lambdaContext()),
@@ -92,6 +94,6 @@ describe('POST /orders against a real broker', () => {
       handler(postEvent({ ...exampleOrder(), product: 'p'.repeat(70_000) }), lambdaContext()),
     ]);
     expect(responses.map((response) => response.statusCode)).toEqual([400, 422, 415, 413]);
-    expect(await endOffsets(brokers, topic)).toEqual(before);
+    expect(await endOffsets(bootstrap, topic)).toEqual(before);
   });
 });

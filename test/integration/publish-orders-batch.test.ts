@@ -4,10 +4,11 @@ import { handler as orderHandler } from '../../handlers/publish-order';
 import { handler as batchHandler } from '../../handlers/publish-orders-batch';
 import { defaultRuntime } from '../../lib/runtime';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
-import { endOffsets, useTopicReader } from '../support/kafka-reader';
+import { useTopicReader } from '../support/kafka-reader';
+import { endOffsets } from '../support/referee';
 
 const reader = useTopicReader();
-const { brokers, topic } = reader;
+const { bootstrap, topic } = reader;
 
 type Receipt = { status: string; partition: number; offset: number; key: string; event_id: string };
 const json = { 'content-type': 'application/json' };
@@ -48,12 +49,12 @@ describe('POST /orders/batch against a real broker', () => {
   });
 
   it("answers 422 for valid and invalid orders mixed, and the topic's end offsets do not move", async () => {
-    const before = await endOffsets(brokers, topic);
+    const before = await endOffsets(bootstrap, topic);
     const orders = [exampleOrder(), { ...exampleOrder(), amount: 0 }, exampleOrder()];
     const response = await batchHandler(postEvent({ orders }), lambdaContext());
     expect(response.statusCode).toBe(422);
     expect(JSON.parse(response.body).errors).toEqual([{ path: '/orders/1/amount', message: 'amount must be greater than 0' }]);
-    expect(await endOffsets(brokers, topic)).toEqual(before);
+    expect(await endOffsets(bootstrap, topic)).toEqual(before);
   });
 
   it('gives the same event ids to a retry with the same Idempotency-Key, and writes them into the records', async () => {

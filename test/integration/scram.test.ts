@@ -2,11 +2,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makePublishOrderHandler } from '../../handlers/publish-order';
 import { parseConfig } from '../../lib/config';
 import { createRuntime } from '../../lib/runtime';
-import { SCRAM_BOOTSTRAP, SCRAM_PASSWORD, SCRAM_USERNAME, SINGLE_BOOTSTRAP } from '../../scripts/kafka.mjs';
+import { testKafka } from '../../scripts/kafka/local-kafka';
+import { SCRAM } from '../../scripts/kafka/topology';
 import { captureOutput } from '../support/captured-output';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager';
-import { openTopicReader } from '../support/kafka-reader';
+import { TopicReader } from '../support/referee';
+
+const { username: SCRAM_USERNAME, password: SCRAM_PASSWORD } = SCRAM;
 
 /**
  * The SCRAM path for real: the local broker's SASL_PLAINTEXT SCRAM-SHA-512 listener, with the
@@ -21,7 +24,7 @@ const output = captureOutput();
 function scramRuntime() {
   return createRuntime(
     parseConfig({
-      KAFKA_BROKERS: SCRAM_BOOTSTRAP,
+      KAFKA_BROKERS: testKafka.scramBootstrap,
       KAFKA_AUTH: 'scram',
       KAFKA_TLS: 'false',
       KAFKA_SCRAM_SECRET_ARN: SECRET_ID,
@@ -58,12 +61,8 @@ describe('SCRAM-SHA-512 with the secret from Secrets Manager, against the real b
     expect(responses.map((response) => response.statusCode)).toEqual([201, 201, 201]);
     expect(secretsManager.requests.slice(requestsBefore)).toEqual([{ target: 'secretsmanager.GetSecretValue', secretId: SECRET_ID }]);
     const receipt = JSON.parse(responses[2]?.body ?? '{}');
-    const reader = await openTopicReader([SINGLE_BOOTSTRAP], 'order-events');
-    try {
-      expect((await reader.at(receipt.partition, receipt.offset)).headers['event-id']).toBe(receipt.event_id);
-    } finally {
-      await reader.close();
-    }
+    const reader = new TopicReader(testKafka.bootstrap(1), 'order-events');
+    expect((await reader.at(receipt.partition, receipt.offset)).headers['event-id']).toBe(receipt.event_id);
   });
 
   it('answers a wrong password with a clear 503 at once, logs no password, and reads the secret again afterwards', async () => {

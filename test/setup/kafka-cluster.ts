@@ -1,12 +1,17 @@
-import { startKafka, stopKafka } from '../../scripts/kafka.mjs';
+import { testKafka } from '../../scripts/kafka/local-kafka';
+import { FAULT_CLUSTER_OVERRIDES } from '../faults/support/fault-cluster';
 
 /**
- * The local three-broker cluster (one controller-only node, brokers 1 to 3), started unless it
- * already runs, and stopped afterwards only if it was started here.
+ * The tests' own three-broker cluster (one controller-only node, brokers 1 to 3), shared by the
+ * cluster project and the fault cases, with the fault suite's settings, and stopped at the end.
  */
+const shared = globalThis as typeof globalThis & { clusterUsers?: number };
+
 export default async function setup() {
-  const { startedByUs } = await startKafka({ brokers: 3 });
+  shared.clusterUsers = (shared.clusterUsers ?? 0) + 1;
+  if (shared.clusterUsers === 1) await testKafka.start({ brokers: 3, overrides: FAULT_CLUSTER_OVERRIDES, restart: true });
   return async () => {
-    if (startedByUs) await stopKafka({ brokers: 3 });
+    shared.clusterUsers = (shared.clusterUsers ?? 1) - 1;
+    if (shared.clusterUsers === 0) await testKafka.stop({ brokers: 3 });
   };
 }

@@ -1,21 +1,17 @@
-import { brokersReachable, startKafka, stopKafka } from '../../scripts/kafka.mjs';
+import { testKafka } from '../../scripts/kafka/local-kafka';
 
 /**
- * Uses the broker named by KAFKA_BROKERS when it answers; otherwise starts the local
- * single-node broker, and stops it afterwards only if it was started here. Several projects use
- * this setup; they share one broker.
+ * The tests' own single node (scripts/kafka/topology.ts: TEST_INSTANCE, never the dev broker),
+ * started for the projects that use it and stopped after the last of them. Several projects
+ * share this setup, and with it one broker.
  */
-const shared = globalThis as typeof globalThis & { kafkaUsers?: number; kafkaStartedByUs?: boolean };
+const shared = globalThis as typeof globalThis & { kafkaUsers?: number };
 
 export default async function setup() {
   shared.kafkaUsers = (shared.kafkaUsers ?? 0) + 1;
-  if (shared.kafkaUsers === 1) {
-    const bootstrap = process.env.KAFKA_BROKERS?.split(',')[0];
-    const reachable = bootstrap !== undefined && (await brokersReachable({ bootstrap }));
-    shared.kafkaStartedByUs = reachable ? false : (await startKafka({ brokers: 1 })).startedByUs;
-  }
+  if (shared.kafkaUsers === 1) await testKafka.start({ brokers: 1 });
   return async () => {
     shared.kafkaUsers = (shared.kafkaUsers ?? 1) - 1;
-    if (shared.kafkaUsers === 0 && shared.kafkaStartedByUs) await stopKafka({ brokers: 1 });
+    if (shared.kafkaUsers === 0) await testKafka.stop({ brokers: 1 });
   };
 }

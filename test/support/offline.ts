@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { SINGLE_BOOTSTRAP } from '../../scripts/kafka.mjs';
+import { testKafka } from '../../scripts/kafka/local-kafka';
 
 const ROOT = path.resolve(__dirname, '../..');
 const START_TIMEOUT_MS = 180_000;
@@ -55,7 +55,7 @@ export interface OfflineOptions {
  */
 export async function startOffline({
   port = Number(process.env.OFFLINE_HTTP_PORT ?? 3100),
-  brokers = process.env.KAFKA_BROKERS ?? SINGLE_BOOTSTRAP,
+  brokers = process.env.KAFKA_BROKERS ?? testKafka.bootstrap(1),
   topic = 'order-events',
   esbuildWorkFolder = `.esbuild-offline-${port}`,
   logLevel = 'WARN',

@@ -1,59 +1,26 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { CLUSTER_BOOTSTRAP } from '../../../scripts/kafka.mjs';
+import { endOffsets, type RefereeRecord, readTopic } from '../../support/referee';
+import { CLUSTER_BOOTSTRAP } from './fault-cluster';
 import { type Invocation, isSuccess, type Receipt } from './load';
 
-const execFileAsync = promisify(execFile);
-
-/** A record as kcat (librdkafka) prints it with -J. */
-export interface TopicRecord {
-  partition: number;
-  offset: number;
-  key: string | null;
-  payload: string | null;
-  /** "logappend" on the suite's topics: `ts` is when the broker appended the record. */
-  tstype?: string;
-  ts?: number;
-  /** Name, value, name, value… */
-  headers?: string[];
-}
+export type TopicRecord = RefereeRecord;
 
 /**
- * The whole topic, read by kcat: a client independent of the code under test (librdkafka, not
- * kafkajs). Also checks that what it read is all there is: per partition, offsets 0 to the end
+ * The whole topic, read by Kafka's own Java consumer: a client independent of the code under
+ * test. Also checks that what it read is all there is: per partition, offsets 0 to the end
  * offset with no gap (no transactions or compaction here, so a gap would mean a missed record).
  */
 export async function readWholeTopic(topic: string, bootstrap = CLUSTER_BOOTSTRAP): Promise<TopicRecord[]> {
-  const { stdout } = await execFileAsync('kcat', ['-q', '-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-e', '-J'], {
-    maxBuffer: 1 << 30,
-    timeout: 180_000,
-  });
-  const records = stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as TopicRecord);
-  const ends = await endOffsets(topic, bootstrap);
+  const ends = await endOffsets(bootstrap, topic);
+  const records = await readTopic(bootstrap, topic, { timeoutMs: 180_000 });
   for (const [partition, end] of ends) {
     const offsets = records
       .filter((record) => record.partition === partition)
       .map((record) => record.offset)
       .sort((a, b) => a - b);
-    const contiguous = offsets.length === end && offsets.every((offset, index) => offset === index);
-    if (!contiguous) throw new Error(`kcat read ${offsets.length} records of ${topic} [${partition}], whose end offset is ${end}`);
+    const contiguous = offsets.length >= end && offsets.slice(0, end).every((offset, index) => offset === index);
+    if (!contiguous) throw new Error(`The referee read ${offsets.length} records of ${topic} [${partition}], whose end offset is ${end}`);
   }
   return records;
-}
-
-/** End offset (high watermark) of each partition, from kcat's offset query. */
-export async function endOffsets(topic: string, bootstrap = CLUSTER_BOOTSTRAP): Promise<Map<number, number>> {
-  const { stdout: metadata } = await execFileAsync('kcat', ['-q', '-L', '-J', '-b', bootstrap, '-t', topic], { timeout: 30_000 });
-  const partitions = (JSON.parse(metadata) as { topics: { partitions: { partition: number }[] }[] }).topics[0]?.partitions ?? [];
-  const query = partitions.flatMap(({ partition }) => ['-t', `${topic}:${partition}:-1`]);
-  const { stdout } = await execFileAsync('kcat', ['-q', '-Q', '-b', bootstrap, ...query], { timeout: 30_000 });
-  const ends = new Map<number, number>();
-  for (const match of stdout.matchAll(/\[(\d+)\]\s+offset\s+(-?\d+)/g)) ends.set(Number(match[1]), Number(match[2]));
-  if (ends.size !== partitions.length) throw new Error(`kcat -Q answered for ${ends.size} of ${partitions.length} partitions:\n${stdout}`);
-  return ends;
 }
 
 export interface CheckResult {
@@ -89,15 +56,11 @@ export interface CheckResult {
   problems: string[];
 }
 
-const headerValue = (record: TopicRecord, name: string): string | undefined => {
-  const headers = record.headers ?? [];
-  for (let index = 0; index + 1 < headers.length; index += 2) if (headers[index] === name) return headers[index + 1];
-  return undefined;
-};
+const headerValue = (record: TopicRecord, name: string): string | undefined => record.headers[name] ?? undefined;
 
 const orderIdOf = (record: TopicRecord): string | undefined => {
   try {
-    return (JSON.parse(record.payload ?? '') as { order_id?: string }).order_id;
+    return (JSON.parse(record.value ?? '') as { order_id?: string }).order_id;
   } catch {
     return undefined;
   }
@@ -165,7 +128,7 @@ export function checkTopic(invocations: readonly Invocation[], records: readonly
       const faithful =
         atReceipt !== undefined &&
         atReceipt.key === order.user_id &&
-        atReceipt.payload === JSON.stringify(order) &&
+        atReceipt.value === JSON.stringify(order) &&
         headerValue(atReceipt, 'event-id') === receipt.event_id;
       if (!faithful) {
         result.misplaced++;
@@ -186,7 +149,7 @@ export function checkTopic(invocations: readonly Invocation[], records: readonly
       const [record] = found;
       if (record) {
         result.unknownWritten++;
-        const lateMs = record.tstype === 'logappend' && record.ts !== undefined ? record.ts - invocation.receivedAt : 0;
+        const lateMs = record.timestampType === 'LogAppendTime' ? record.timestamp - invocation.receivedAt : 0;
         if (lateMs > 0) {
           result.unknownWrittenAfterAnswer++;
           result.unknownWrittenLatestMs = Math.max(result.unknownWrittenLatestMs, lateMs);

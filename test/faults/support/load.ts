@@ -3,8 +3,8 @@ import { makePublishOrderHandler } from '../../../handlers/publish-order';
 import { parseConfig } from '../../../lib/config';
 import type { Order } from '../../../lib/orders/schema';
 import { createRuntime, type Runtime } from '../../../lib/runtime';
-import { CLUSTER_BOOTSTRAP } from '../../../scripts/kafka.mjs';
 import { lambdaContext, postEvent } from '../../support/events';
+import { CLUSTER_BOOTSTRAP } from './fault-cluster';
 
 /** What the Lambda context says is left: the handler's deadline is the smaller of this less 500 ms and PUBLISH_TIMEOUT_MS. */
 const LAMBDA_REMAINING_MS = 15_000;
