@@ -1,21 +1,13 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { Deadline } from '../lib/deadline';
-import { answer, type InvocationDeps } from '../lib/http/invocation';
+import { answer, type LambdaContext, type PublishDeps } from '../lib/http/invocation';
 import { MAX_ORDER_BODY_BYTES } from '../lib/http/limits';
 import { readRecordContext } from '../lib/http/record-context';
 import { readJsonBody } from '../lib/http/request';
 import { jsonResponse } from '../lib/http/responses';
 import { OrderSchema } from '../lib/orders/schema';
-import type { OrderPublishing } from '../lib/publish';
 import { defaultRuntime } from '../lib/runtime';
 import { parseOrThrow } from '../lib/validation';
-
-export interface PublishDeps extends InvocationDeps {
-  orders: OrderPublishing;
-  deadline: { boundMs: number; marginMs: number };
-}
-
-export type LambdaContext = Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>;
 
 /** POST /orders: one order in, its delivery receipt out (201), or a problem document. */
 export const makePublishOrderHandler =

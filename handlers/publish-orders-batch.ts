@@ -2,14 +2,13 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { BatchReceipt } from '../lib/contracts/schemas';
 import { OrderBatchSchema } from '../lib/contracts/schemas';
 import { Deadline } from '../lib/deadline';
-import { answer } from '../lib/http/invocation';
+import { answer, type LambdaContext, type PublishDeps } from '../lib/http/invocation';
 import { MAX_BATCH_BODY_BYTES } from '../lib/http/limits';
 import { readRecordContext } from '../lib/http/record-context';
 import { readJsonBody } from '../lib/http/request';
 import { jsonResponse } from '../lib/http/responses';
 import { defaultRuntime } from '../lib/runtime';
 import { parseOrThrow } from '../lib/validation';
-import type { LambdaContext, PublishDeps } from './publish-order';
 
 /**
  * POST /orders/batch: all orders valid or none sent (422). 201 when every order was written,

@@ -1,6 +1,6 @@
 /**
  * Every failure the publisher can report. Each says whether the client may retry it, in the
- * way kafkajs errors do (`KafkaJSError.retriable`); lib/http/problem.ts maps them to HTTP.
+ * way kafkajs errors do (`KafkaJSError.retriable`); lib/http/responses.ts maps them to HTTP.
  */
 
 export interface FieldError {

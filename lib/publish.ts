@@ -2,43 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import type { BatchRecordReceipt, OrderReceipt } from './contracts/schemas';
 import type { Deadline } from './deadline';
-import { type PublisherError, PublishOutcomeUnknownError } from './errors';
+import { PublishOutcomeUnknownError } from './errors';
 import type { Logger } from './log';
 import type { PublishMetrics } from './metrics';
 import { type RecordContext, toOrderMessage } from './orders/event';
 import type { Order } from './orders/schema';
-
-/** A record ready for Kafka; the Publisher owns the topic. */
-export interface OutgoingMessage {
-  key: string;
-  value: string;
-  headers: Record<string, string>;
-  timestampMs: number;
-}
-
-/** Where the broker put a record, once it acknowledged it with acks=all. */
-export interface Delivery {
-  topic: string;
-  partition: number;
-  offset: number;
-  /** ISO 8601: the broker's log-append time, or the record's own create time. */
-  timestamp: string;
-}
-
-export type PublishResult = { status: 'written'; delivery: Delivery } | { status: 'failed'; error: PublisherError };
-
-/**
- * The only door to Kafka. The real one lives in lib/kafka/; tests of the use case and the
- * handlers pass their own.
- */
-export interface Publisher {
-  /**
-   * One result per message, in order. A message is 'written' only after acks=all; the promise
-   * itself does not reject for Kafka's failures.
-   */
-  publish(messages: readonly OutgoingMessage[], options: { deadline: Deadline }): Promise<PublishResult[]>;
-  readonly topic: string;
-}
+import type { Delivery, OutgoingMessage, Publisher, PublishResult } from './publisher';
 
 export interface PublishOptions extends RecordContext {
   deadline: Deadline;

@@ -2,12 +2,11 @@ import { type Admin, type Kafka, type Message, Partitioners, type Producer, type
 import { beforeDeadline, type Deadline, DeadlineExceededError } from '../deadline';
 import { KafkaUnavailableError, type PublisherError, PublishOutcomeUnknownError } from '../errors';
 import type { Logger } from '../log';
-import type { Delivery, OutgoingMessage, Publisher, PublishResult } from '../publish';
+import type { Delivery, OutgoingMessage, Publisher, PublishResult } from '../publisher';
 import type { ClientHooks, RetirableKafka } from './client';
 import { attemptMayHaveWritten, describeKafkaError, sendFailure } from './errors';
 import { LazyClient } from './lazy-client';
 
-const RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 };
 /** How long a batch may group by partition metadata it already has. */
 const PARTITION_CACHE_MS = 30_000;
 
@@ -66,7 +65,8 @@ export class KafkaPublisher implements Publisher {
       'admin client',
       async () => {
         const { kafka: client, retire } = await kafka();
-        return { client: client.admin({ retry: RETRY }), retire };
+        // Producer and admin take the client's retry settings (lib/kafka/client.ts).
+        return { client: client.admin(), retire };
       },
       logger,
       onAuthenticationFailure,
@@ -155,7 +155,6 @@ export class KafkaPublisher implements Publisher {
       idempotent: true,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
-      retry: RETRY,
     });
     producer.on(producer.events.REQUEST_TIMEOUT, () => {
       this.ambiguousAttempts++;

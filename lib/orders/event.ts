@@ -1,4 +1,4 @@
-import type { OutgoingMessage } from '../publish';
+import type { OutgoingMessage } from '../publisher';
 import type { Order } from './schema';
 
 export const ORDER_PLACED_EVENT_TYPE = 'order.placed';

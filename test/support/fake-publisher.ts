@@ -1,7 +1,7 @@
 import type { Deadline } from '../../lib/deadline';
 import type { Logger } from '../../lib/log';
 import type { PublishMetrics } from '../../lib/metrics';
-import type { OutgoingMessage, Publisher, PublishResult } from '../../lib/publish';
+import type { OutgoingMessage, Publisher, PublishResult } from '../../lib/publisher';
 
 /** A Publisher that records what it was asked to send and answers as the test says. */
 export class FakePublisher implements Publisher {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { makePublishOrdersBatchHandler } from '../../../handlers/publish-orders-batch';
 import { KafkaUnavailableError, PublishOutcomeUnknownError } from '../../../lib/errors';
-import { makeOrderPublishing, type OutgoingMessage, type PublishResult } from '../../../lib/publish';
+import { makeOrderPublishing } from '../../../lib/publish';
+import type { OutgoingMessage, PublishResult } from '../../../lib/publisher';
 import { exampleOrder, lambdaContext, postEvent } from '../../support/events';
 import { FakePublisher, RecordingLogger, RecordingMetrics } from '../../support/fake-publisher';
 
