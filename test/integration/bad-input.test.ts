@@ -4,7 +4,7 @@ import { makePublishOrderHandler } from '../../handlers/publish-order';
 import { makePublishOrdersBatchHandler } from '../../handlers/publish-orders-batch';
 import { parseConfig } from '../../lib/config';
 import { createRuntime, type Runtime } from '../../lib/runtime';
-import { sendBadRequests } from '../support/bad-requests';
+import { sendBadRequests } from '../support/bad-input/runner';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
 import { endOffsets } from '../support/referee';
 

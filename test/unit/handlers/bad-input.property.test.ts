@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { makePublishOrderHandler } from '../../../handlers/publish-order';
 import { makePublishOrdersBatchHandler } from '../../../handlers/publish-orders-batch';
 import { makeOrderPublishing } from '../../../lib/publish';
-import { BAD_REQUEST_FAMILIES, type BadRequest, eventFor, expectRejected, validOrder } from '../../support/bad-requests';
+import { BAD_REQUEST_FAMILIES, validOrder } from '../../support/bad-input/arbitraries';
+import { type BadRequest, expectRejected } from '../../support/bad-input/oracle';
+import { eventFor } from '../../support/bad-input/runner';
 import { lambdaContext, postEvent } from '../../support/events';
 import { FakePublisher, RecordingLogger, RecordingMetrics } from '../../support/fake-publisher';
 

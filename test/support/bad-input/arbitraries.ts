@@ -1,51 +1,22 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import fc from 'fast-check';
-import { expect } from 'vitest';
-import { lambdaContext, postEvent } from './events';
+import {
+  type BadRequest,
+  type Endpoint,
+  type Expectation,
+  expectationForJson,
+  type GeneratedOrder,
+  JSON_HEADERS,
+  ORDER_FIELDS,
+  type OrderField,
+  pointer,
+  REQUIRED_ORDER_FIELDS,
+  request,
+} from './oracle';
 
 /**
- * Generated bad requests for POST /orders and POST /orders/batch, for property-based tests with
- * fast-check. Each carries what the answer must be, worked out from the README's contract (not
- * from the code under test): the status, the problem type, and which fields (JSON Pointers) or
- * headers the problem document must name.
+ * fast-check generators of bad requests for POST /orders and POST /orders/batch, one family
+ * each; every request carries its expected answer from the oracle (./oracle.ts).
  */
-
-export type Endpoint = 'order' | 'batch';
-
-export interface Expectation {
-  status: 400 | 413 | 415 | 422;
-  /** The end of the problem type URN. */
-  slug: 'invalid-json' | 'invalid-header' | 'payload-too-large' | 'unsupported-media-type' | 'validation-failed';
-  /** `errors[].path` must be exactly these. */
-  exactly?: string[];
-  /** `errors[].path` must include these… */
-  including?: string[];
-  /** …and each must start with one of these segments (a key of the body, or a required field). */
-  within?: string[];
-}
-
-export interface BadRequest {
-  /** Which family of bad input made it, for the reports. */
-  family: 'random JSON' | 'near-valid' | 'hostile' | 'encoding' | 'content type' | 'header';
-  endpoint: Endpoint;
-  body: string;
-  isBase64Encoded: boolean;
-  headers: Record<string, string>;
-  expected: Expectation;
-}
-
-/** From the README: 64 KiB for one order, 1 MiB for a batch. */
-const BODY_LIMIT: Record<Endpoint, number> = { order: 64 * 1024, batch: 1024 * 1024 };
-const ORDER_FIELDS = ['order_id', 'user_id', 'product', 'quantity', 'amount', 'currency', 'created_at'] as const;
-const REQUIRED_ORDER_FIELDS = ['order_id', 'user_id', 'product', 'quantity', 'amount'] as const;
-type OrderField = (typeof ORDER_FIELDS)[number];
-type GeneratedOrder = Record<string, unknown>;
-
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
-
-/** RFC 6901: "~" is "~0" and "/" is "~1" in a JSON Pointer segment. */
-export const pointer = (...segments: (string | number)[]): string =>
-  segments.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 
 /**
  * JSON text of an object from its entries, in order. Built as text so that keys such as
@@ -55,7 +26,7 @@ export const pointer = (...segments: (string | number)[]): string =>
 export const objectText = (entries: readonly (readonly [string, unknown])[]): string =>
   `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value === undefined ? 'null' : JSON.stringify(value)}`).join(',')}}`;
 
-/** An order that satisfies the README's rules. */
+/** An order that satisfies the documented rules (docs/api.md). */
 export const validOrder: fc.Arbitrary<GeneratedOrder> = fc.record(
   {
     order_id: fc.stringMatching(/^[A-Za-z0-9._:-]{1,64}$/),
@@ -189,19 +160,6 @@ function breakOrder(order: GeneratedOrder, broken: Breakage): { entries: [string
   return { entries: [...entries, [broken.key, broken.value]], path: pointer(broken.key) };
 }
 
-/** Turns a body that would be a 422 into the 413 the size rule gives first. */
-function request(
-  family: BadRequest['family'],
-  endpoint: Endpoint,
-  body: string,
-  expected: Expectation,
-  headers = JSON_HEADERS,
-): BadRequest {
-  const tooLarge = Buffer.byteLength(body, 'utf8') > BODY_LIMIT[endpoint];
-  const sized: Expectation = tooLarge && expected.status !== 415 ? { status: 413, slug: 'payload-too-large' } : expected;
-  return { family, endpoint, body, isBase64Encoded: false, headers, expected: sized };
-}
-
 const endpoint = fc.constantFrom<Endpoint>('order', 'batch');
 
 /** One order with exactly one field broken (or missing, or one unknown field added): a 422 naming that field alone. */
@@ -269,20 +227,6 @@ export const brokenBatches: fc.Arbitrary<BadRequest> = fc.oneof(
       ),
     ),
 );
-
-const requiredOf = (target: Endpoint): readonly string[] => (target === 'order' ? REQUIRED_ORDER_FIELDS : ['orders']);
-const knownOf = (target: Endpoint): readonly string[] => (target === 'order' ? ORDER_FIELDS : ['orders']);
-
-/** What any JSON value must get: for an object, its unknown keys and missing required fields named; otherwise the body itself. */
-function expectationForJson(target: Endpoint, value: unknown): Expectation {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { status: 422, slug: 'validation-failed', exactly: [''] };
-  const keys = Object.keys(value);
-  const unknown = keys.filter((key) => !knownOf(target).includes(key)).map((key) => pointer(key));
-  const missing = requiredOf(target)
-    .filter((key) => !Object.hasOwn(value, key))
-    .map((key) => pointer(key));
-  return { status: 422, slug: 'validation-failed', including: [...unknown, ...missing], within: [...keys, ...requiredOf(target)] };
-}
 
 /** Any JSON value at all (objects with random keys, arrays, scalars), with any Unicode in its strings. */
 export const randomJson: fc.Arbitrary<BadRequest> = fc
@@ -503,67 +447,3 @@ export const BAD_REQUEST_FAMILIES: readonly (readonly [name: string, requests: f
 
 /** Every family, for a run that mixes them. */
 export const anyBadRequest: fc.Arbitrary<BadRequest> = fc.oneof(...BAD_REQUEST_FAMILIES.map(([, requests]) => requests));
-
-type Handler = (
-  event: APIGatewayProxyEvent,
-  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
-) => Promise<APIGatewayProxyResult>;
-
-/**
- * Sends about `total` generated bad requests, split over the families by their shares, through
- * the two handlers, and checks every answer (expectRejected). Resolves with how many of each
- * family were sent (fast-check's shrinking of a failure adds to these).
- */
-export async function sendBadRequests(handlers: Record<Endpoint, Handler>, total: number): Promise<Map<string, number>> {
-  const sent = new Map<string, number>();
-  for (const [family, requests, share] of BAD_REQUEST_FAMILIES) {
-    await fc.assert(
-      fc.asyncProperty(requests, async (bad) => {
-        const response = await handlers[bad.endpoint](eventFor(bad), lambdaContext());
-        sent.set(family, (sent.get(family) ?? 0) + 1);
-        expectRejected(bad, response);
-      }),
-      { numRuns: Math.ceil(total * share) },
-    );
-  }
-  return sent;
-}
-
-export function eventFor(bad: BadRequest): APIGatewayProxyEvent {
-  return postEvent(bad.body, { headers: bad.headers, isBase64Encoded: bad.isBase64Encoded });
-}
-
-interface ProblemBody {
-  type?: string;
-  status?: number;
-  title?: string;
-  detail?: string;
-  errors?: { path: string; message: string }[];
-}
-
-/**
- * The answer to a bad request: never a 5xx; the expected 4xx as an RFC 9457 problem document;
- * the fields at fault named; and nothing on Object.prototype afterwards.
- */
-export function expectRejected(bad: BadRequest, response: APIGatewayProxyResult): void {
-  const context = `${bad.family} → ${bad.endpoint}: ${response.statusCode} ${response.body.slice(0, 500)}`;
-  expect(response.statusCode, context).toBeLessThan(500);
-  expect(response.statusCode, context).toBe(bad.expected.status);
-  expect(response.headers?.['content-type'], context).toBe('application/problem+json');
-  const problem = JSON.parse(response.body) as ProblemBody;
-  expect(problem, context).toMatchObject({
-    type: `urn:order-publisher:problem:${bad.expected.slug}`,
-    status: bad.expected.status,
-    title: expect.any(String),
-    detail: expect.any(String),
-  });
-  const paths = (problem.errors ?? []).map((error) => error.path);
-  if (bad.expected.exactly) expect([...paths].sort(), context).toEqual([...bad.expected.exactly].sort());
-  if (bad.expected.including) for (const path of bad.expected.including) expect(paths, context).toContain(path);
-  if (bad.expected.within) {
-    const allowed = new Set(bad.expected.within.map((key) => pointer(key)));
-    for (const path of paths) expect(allowed.has(`/${path.split('/')[1] ?? ''}`), `${context} (named ${path})`).toBe(true);
-  }
-  expect(Object.keys(Object.prototype), 'Object.prototype was polluted').toEqual([]);
-  expect(({} as Record<string, unknown>).polluted, 'Object.prototype was polluted').toBeUndefined();
-}
