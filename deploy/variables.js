@@ -37,8 +37,46 @@ module.exports.vpc = async ({ resolveVariable }) => {
   return { subnetIds, securityGroupIds };
 };
 
-/** Least privilege for the chosen Kafka authentication; none for a PLAINTEXT (local) cluster. */
-module.exports.iamStatements = async ({ resolveVariable }) => {
+/** The idempotency table: its four item operations, on that table only. */
+const idempotencyStatement = {
+  Effect: 'Allow',
+  Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  Resource: [{ 'Fn::GetAtt': ['IdempotencyTable', 'Arn'] }],
+};
+
+/** The production stage's table cannot be deleted by a stack update or by hand. */
+module.exports.deletionProtection = async ({ resolveVariable }) => (await resolveVariable('sls:stage')) === 'prod';
+
+/**
+ * Functions in a VPC reach DynamoDB through a gateway endpoint on the subnets' route tables (no
+ * NAT needed, no charge). Given vpcId and routeTableIds, the stack adds one; without them, the VPC
+ * must already route to DynamoDB (docs/deploy.md).
+ */
+module.exports.dynamoDbEndpoint = async ({ resolveVariable }) => {
+  const vpcId = await param(resolveVariable, 'vpcId');
+  const routeTableIds = list(await param(resolveVariable, 'routeTableIds'));
+  if (!vpcId && routeTableIds.length === 0) return {};
+  if (!vpcId || routeTableIds.length === 0) throw new Error('--param vpcId and routeTableIds go together: give both or neither');
+  return {
+    Resources: {
+      DynamoDbGatewayEndpoint: {
+        Type: 'AWS::EC2::VPCEndpoint',
+        Properties: {
+          VpcEndpointType: 'Gateway',
+          VpcId: vpcId,
+          RouteTableIds: routeTableIds,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
+          ServiceName: { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.dynamodb' },
+        },
+      },
+    },
+  };
+};
+
+/** Least privilege: the idempotency table, and what the chosen Kafka authentication needs. */
+module.exports.iamStatements = async (options) => [idempotencyStatement, ...(await kafkaStatements(options))];
+
+async function kafkaStatements({ resolveVariable }) {
   const auth = await param(resolveVariable, 'kafkaAuth');
   if (auth === 'iam') {
     const clusterArn = required(await param(resolveVariable, 'mskClusterArn'), 'mskClusterArn', auth);
@@ -75,4 +113,4 @@ module.exports.iamStatements = async ({ resolveVariable }) => {
   }
   if (auth === 'none') return [];
   throw new Error(`--param kafkaAuth must be none, iam or scram, got "${auth}"`);
-};
+}

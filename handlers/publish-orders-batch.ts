@@ -1,12 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { BatchReceipt } from '../lib/contracts/schemas';
 import { OrderBatchSchema } from '../lib/contracts/schemas';
 import { Deadline } from '../lib/deadline';
-import { answer, type LambdaContext, type PublishDeps } from '../lib/http/invocation';
+import { answer, answerResponse, type LambdaContext, type PublishDeps } from '../lib/http/invocation';
 import { MAX_BATCH_BODY_BYTES } from '../lib/http/limits';
 import { readRecordContext } from '../lib/http/record-context';
 import { readJsonBody } from '../lib/http/request';
-import { jsonResponse } from '../lib/http/responses';
 import { defaultRuntime } from '../lib/runtime';
 import { parseOrThrow } from '../lib/validation';
 
@@ -20,13 +18,11 @@ export const makePublishOrdersBatchHandler =
     return answer({ logger, metrics }, context.awsRequestId, async () => {
       const recordContext = readRecordContext(event);
       const batch = parseOrThrow(OrderBatchSchema, readJsonBody(event, MAX_BATCH_BODY_BYTES));
-      const receipts = await orders.publishOrders(batch.orders, {
+      const published = await orders.publishOrders(batch.orders, {
         ...recordContext,
         deadline: Deadline.forInvocation(context.getRemainingTimeInMillis(), deadline),
       });
-      const written = receipts.filter((receipt) => receipt.status === 'written').length;
-      const body: BatchReceipt = { topic: orders.topic, written, failed: receipts.length - written, receipts };
-      return jsonResponse(written === receipts.length ? 201 : 207, body);
+      return answerResponse(published);
     });
   };
 

@@ -45,6 +45,20 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1')
     .optional(),
+  /** The DynamoDB table behind Idempotency-Key; unset, a key only makes the event ids deterministic. */
+  IDEMPOTENCY_TABLE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name: 3 to 255 of [A-Za-z0-9_.-]')
+    .optional(),
+  /** How long a key is remembered. */
+  IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60, 'at least 60').max(31_536_000, 'at most a year').default(86_400),
+  /** true: a publishing request without Idempotency-Key is refused with 400. */
+  IDEMPOTENCY_KEY_REQUIRED: z.enum(['true', 'false'], "'true' or 'false'").default('false'),
+  /**
+   * After an attempt's lease ends (its deadline), how long a retry waits before it may take the key
+   * over (docs/architecture.md, "Exactly once for a shop that retries").
+   */
+  IDEMPOTENCY_SETTLE_MS: milliseconds(10_000, 0, 60_000),
   LOG_LEVEL: z
     .enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent'])
     .transform((level) => level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT')
@@ -57,6 +71,9 @@ const ConfigRules = ConfigSchema.superRefine((env, context) => {
   }
   if (env.KAFKA_AUTH === 'iam' && env.AWS_REGION === undefined) {
     context.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when KAFKA_AUTH=iam' });
+  }
+  if (env.IDEMPOTENCY_TABLE !== undefined && env.AWS_REGION === undefined) {
+    context.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when IDEMPOTENCY_TABLE is set' });
   }
 });
 
@@ -78,6 +95,15 @@ export interface Config {
   readonly publishTimeoutMs: number;
   readonly deadlineMarginMs: number;
   readonly healthTimeoutMs: number;
+  /** Lambda sets it; the SDK clients (DynamoDB, IAM tokens) need it. */
+  readonly awsRegion: string | undefined;
+  readonly idempotency: {
+    /** Unset: keys are accepted and only make event ids deterministic. */
+    readonly table: string | undefined;
+    readonly ttlSeconds: number;
+    readonly keyRequired: boolean;
+    readonly settleMs: number;
+  };
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
@@ -107,6 +133,13 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     publishTimeoutMs: parsed.PUBLISH_TIMEOUT_MS,
     deadlineMarginMs: parsed.DEADLINE_MARGIN_MS,
     healthTimeoutMs: parsed.HEALTH_TIMEOUT_MS,
+    awsRegion: parsed.AWS_REGION,
+    idempotency: {
+      table: parsed.IDEMPOTENCY_TABLE,
+      ttlSeconds: parsed.IDEMPOTENCY_TTL_SECONDS,
+      keyRequired: parsed.IDEMPOTENCY_KEY_REQUIRED === 'true',
+      settleMs: parsed.IDEMPOTENCY_SETTLE_MS,
+    },
     logLevel: parsed.LOG_LEVEL,
   });
 }

@@ -50,11 +50,13 @@ export class KafkaUnavailableError extends PublisherError {
 
 /**
  * The deadline passed, or the connection failed, after the record may have reached the broker.
- * It may or may not be in the topic; a retry can produce a duplicate that consumers must drop
- * by its event id.
+ * It may or may not be in the topic. With the idempotency store, a retry with the same key is
+ * reconciled against the log; without it, consumers must drop a duplicate by its event id.
  */
 export class PublishOutcomeUnknownError extends PublisherError {
   readonly retriable = true;
+  /** When a retry may succeed: the idempotency store sets it to the key's settle time. */
+  retryAfterSeconds?: number;
 }
 
 /** Kafka refused the record for a reason a retry will not fix (authorization, record too large). */
@@ -74,5 +76,39 @@ export class InvalidHeaderError extends PublisherError {
   readonly retriable = false;
   constructor(readonly errors: readonly FieldError[]) {
     super(`Invalid header: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
+  }
+}
+
+/** IDEMPOTENCY_KEY_REQUIRED=true, and the request has no Idempotency-Key. */
+export class IdempotencyKeyMissingError extends PublisherError {
+  readonly retriable = false;
+}
+
+/** The key was used before for another request (another order, or a batch instead of one order). */
+export class IdempotencyKeyReusedError extends PublisherError {
+  readonly retriable = false;
+}
+
+/** An earlier request with the key has not finished, or has not settled yet. */
+export class IdempotencyKeyInFlightError extends PublisherError {
+  readonly retriable = true;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The idempotency store did not answer in time: nothing was written, since publishing without it could duplicate. */
+export class IdempotencyStoreUnavailableError extends PublisherError {
+  readonly retriable = true;
+}
+
+/** An item in the idempotency table that this service did not write, or that is damaged: a 500, never trusted. */
+export class IdempotencyRecordCorruptError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IdempotencyRecordCorruptError';
   }
 }

@@ -1,7 +1,17 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
+/** What the Idempotency-Key store counts. */
+export interface IdempotencyMetrics {
+  /** A stored answer served again. */
+  idempotentReplay(): void;
+  /** A key refused: still in flight (409), or reused for another request (422). */
+  idempotencyConflict(reason: 'in-flight' | 'reused'): void;
+  /** The store failed to answer, by what was asked of it (claim, store the answer…). */
+  idempotencyStoreError(operation: string): void;
+}
+
 /** What the publisher counts; CloudWatch gets it as Embedded Metric Format lines in the log. */
-export interface PublishMetrics {
+export interface PublishMetrics extends IdempotencyMetrics {
   published(count: number, latencyMs: number): void;
   batchSize(size: number): void;
   /** Orders Kafka did not take, by the error's kind (KafkaUnavailableError, PublishOutcomeUnknownError…). */
@@ -32,6 +42,15 @@ export function cloudWatchMetrics(): PublishMetrics {
     },
     rejected(status) {
       byDimension('RequestsRejected', 'status', String(status), 1);
+    },
+    idempotentReplay() {
+      metrics.addMetric('IdempotentReplays', MetricUnit.Count, 1);
+    },
+    idempotencyConflict(reason) {
+      byDimension('IdempotencyConflicts', 'reason', reason, 1);
+    },
+    idempotencyStoreError(operation) {
+      byDimension('IdempotencyStoreErrors', 'operation', operation, 1);
     },
     flush() {
       // Powertools warns on every flush without metrics; a 4xx-only invocation has none.

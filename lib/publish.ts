@@ -28,7 +28,7 @@ export function eventIdFor(idempotencyKey: string | undefined, index?: number, n
 export interface OrderPublishingDeps {
   publisher: Publisher;
   logger: Pick<Logger, 'info' | 'debug'>;
-  metrics: Omit<PublishMetrics, 'flush' | 'rejected'>;
+  metrics: Pick<PublishMetrics, 'published' | 'failed' | 'batchSize'>;
   now: () => number;
   /** Ids for requests without an Idempotency-Key. */
   newEventId?: () => string;

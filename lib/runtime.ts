@@ -1,10 +1,12 @@
 import { type Config, parseConfig } from './config';
+import { type IdempotentPublishing, makeIdempotentPublishing } from './idempotency/idempotent-publishing';
+import { lazyDynamoDbStore } from './idempotency/lazy-store';
 import { type KafkaSecurityDeps, securityDeps } from './kafka/auth';
 import { kafkaFactory } from './kafka/client';
 import { KafkaPublisher } from './kafka/publisher';
 import { createLogger, type Logger } from './log';
 import { cloudWatchMetrics, type PublishMetrics } from './metrics';
-import { makeOrderPublishing, type OrderPublishing } from './publish';
+import { makeOrderPublishing } from './publish';
 
 /** What every handler of this service needs, built once per execution environment. */
 export interface Runtime {
@@ -13,7 +15,7 @@ export interface Runtime {
   publisher: KafkaPublisher;
   /** What the publishing handlers take. */
   metrics: PublishMetrics;
-  publishDeps: { orders: OrderPublishing; logger: Logger; metrics: PublishMetrics; deadline: { boundMs: number; marginMs: number } };
+  publishDeps: { orders: IdempotentPublishing; logger: Logger; metrics: PublishMetrics; deadline: { boundMs: number; marginMs: number } };
 }
 
 let runtime: Runtime | undefined;
@@ -27,7 +29,16 @@ export function createRuntime(
   const kafka = kafkaFactory(config.kafka, logger, security, config.logLevel === 'DEBUG');
   const publisher = new KafkaPublisher(kafka, config.kafka.topic, logger, () => security.scramSecret?.forget());
   const metrics = cloudWatchMetrics();
-  const orders = makeOrderPublishing({ publisher, logger, metrics, now: Date.now });
+  const { table, ttlSeconds, keyRequired, settleMs } = config.idempotency;
+  const orders = makeIdempotentPublishing({
+    orders: makeOrderPublishing({ publisher, logger, metrics, now: Date.now }),
+    store: table === undefined ? undefined : lazyDynamoDbStore({ table, region: config.awsRegion, settleMs }),
+    // Recording an outcome after the deadline uses part of the margin kept before Lambda's timeout.
+    policy: { ttlSeconds, keyRequired, settleMs, finishMs: Math.floor(config.deadlineMarginMs * 0.6) },
+    logger,
+    metrics,
+    now: Date.now,
+  });
   const deadline = { boundMs: config.publishTimeoutMs, marginMs: config.deadlineMarginMs };
   return { config, logger, publisher, metrics, publishDeps: { orders, logger, metrics, deadline } };
 }

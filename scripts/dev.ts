@@ -1,10 +1,17 @@
-// npm run dev: the publisher on http://localhost:3000/dev against a real Kafka. Reuses whatever
-// Kafka answers on the local port (docker compose, another terminal) or starts the local one,
-// then serverless-offline, without --reloadHandler so that the warm producer survives between
-// requests.
+// npm run dev: the publisher on http://localhost:3000/dev against a real Kafka and a real
+// DynamoDB API. Reuses whatever Kafka answers on the local port (docker compose, another
+// terminal) or starts the local one; runs dynalite for the idempotency store (its keys kept in
+// .dynamodb/ across restarts); then serverless-offline, without --reloadHandler so that the warm
+// producer survives between requests.
 import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { answers, createTable, LOCAL_AWS_ENV, LOCAL_TABLE, startLocalDynamoDb } from './dynamodb/local-dynamodb';
 import { registeredBrokers } from './kafka/admin';
 import { devKafka } from './kafka/local-kafka';
+import { ROOT } from './kafka/topology';
+
+/** DynamoDB Local's usual port: one that already answers there (DynamoDB Local in Docker) is used as it is. */
+const DYNAMODB_PORT = Number(process.env.DYNAMODB_PORT ?? 8000);
 
 async function main(): Promise<void> {
   const local = devKafka.bootstrap(1);
@@ -15,12 +22,26 @@ async function main(): Promise<void> {
   } else if (!(await registeredBrokers(brokers))) {
     throw new Error(`KAFKA_BROKERS=${brokers}: no broker answers there, and it is not the local one this script can start.`);
   }
-  serveOffline(brokers);
+  serveOffline(brokers, await idempotencyStore());
 }
 
-function serveOffline(brokers: string): void {
+/** The environment that points the idempotency store (the AWS SDK) at the local DynamoDB API. */
+async function idempotencyStore(): Promise<Record<string, string>> {
+  const endpoint = `http://127.0.0.1:${DYNAMODB_PORT}`;
+  if (await answers(endpoint)) {
+    await createTable(endpoint, LOCAL_TABLE);
+    console.log(`Idempotency store: the DynamoDB API already answering on ${endpoint}, table ${LOCAL_TABLE}`);
+    return { ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: endpoint };
+  }
+  const dynamo = await startLocalDynamoDb({ port: DYNAMODB_PORT, path: path.join(ROOT, '.dynamodb') });
+  console.log(`Idempotency store: dynalite on ${dynamo.endpoint}, table ${LOCAL_TABLE}, data in .dynamodb/`);
+  return { ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint };
+}
+
+function serveOffline(brokers: string, env: Record<string, string>): void {
   const offline = spawn('npx', ['serverless', 'offline', 'start', '--param', `kafkaBrokers=${brokers}`, ...process.argv.slice(2)], {
     stdio: 'inherit',
+    env: { ...process.env, ...env },
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => offline.kill(signal));
   offline.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -9,6 +9,7 @@ import { MAX_ORDER_BODY_BYTES } from '../../lib/http/limits';
 import { readRecordContext } from '../../lib/http/record-context';
 import { readJsonBody } from '../../lib/http/request';
 import { jsonResponse } from '../../lib/http/responses';
+import { makeIdempotentPublishing } from '../../lib/idempotency/idempotent-publishing';
 import { toOrderMessage } from '../../lib/orders/event';
 import { OrderSchema } from '../../lib/orders/schema';
 import { makeOrderPublishing } from '../../lib/publish';
@@ -53,7 +54,14 @@ class InstantPublisher implements Publisher {
 function instantHandler(logLevel: string) {
   const runtime = createRuntime(parseConfig({ ...process.env, LOG_LEVEL: logLevel }));
   const publisher = new InstantPublisher(runtime.config.kafka.topic);
-  const orders = makeOrderPublishing({ publisher, logger: runtime.logger, metrics: runtime.metrics, now: Date.now });
+  const orders = makeIdempotentPublishing({
+    orders: makeOrderPublishing({ publisher, logger: runtime.logger, metrics: runtime.metrics, now: Date.now }),
+    store: undefined,
+    policy: { ttlSeconds: 86_400, keyRequired: false, settleMs: 0, finishMs: 0 },
+    logger: runtime.logger,
+    metrics: runtime.metrics,
+    now: Date.now,
+  });
   return { runtime, orders, handler: makePublishOrderHandler({ ...runtime.publishDeps, orders }) };
 }
 

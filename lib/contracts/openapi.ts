@@ -22,6 +22,13 @@ const retryAfter = z.object({
   'retry-after': z.string().meta({ description: 'Seconds to wait before retrying.', example: '1' }),
 });
 
+const replayed = z.object({
+  'idempotent-replayed': z
+    .literal('true')
+    .optional()
+    .meta({ description: 'Present on an answer stored for this Idempotency-Key and sent again: nothing new was written.' }),
+});
+
 const publishHeaders = z.object({
   'idempotency-key': IdempotencyKeySchema.optional(),
   traceparent: TraceparentSchema.optional(),
@@ -30,16 +37,24 @@ const publishHeaders = z.object({
 
 const failureResponses = (maxBytes: number) => ({
   '400': problem(
-    'Malformed JSON, an empty body, or a malformed Idempotency-Key, traceparent or X-Amzn-Trace-Id header. Nothing was written.',
+    'Malformed JSON, an empty body, a malformed Idempotency-Key, traceparent or X-Amzn-Trace-Id header, or no Idempotency-Key where the deploy requires one. Nothing was written.',
   ),
+  '409': {
+    ...problem(
+      'A request with this Idempotency-Key is still in flight, or its outcome is still settling (idempotency-key-in-flight). Nothing was written: retry after Retry-After.',
+    ),
+    headers: retryAfter,
+  },
   '413': problem(`The body is over ${maxBytes} bytes. Nothing was written.`),
   '415': problem('The Content-Type is not application/json (or */*+json) in UTF-8. Nothing was written.'),
-  '422': problem('The body breaks the schema; `errors` names every bad field by JSON Pointer. Nothing was written.'),
+  '422': problem(
+    'The body breaks the schema (validation-failed; `errors` names every bad field by JSON Pointer), or the Idempotency-Key was used for another request (idempotency-key-reused). Nothing was written.',
+  ),
   '500': problem('An unexpected error, or Kafka rejected the record for good (authorization, size). Do not retry unchanged.'),
-  '503': { ...problem('Kafka is unavailable and nothing was written: retry.'), headers: retryAfter },
+  '503': { ...problem('Kafka, or the idempotency store, is unavailable, and nothing was written: retry.'), headers: retryAfter },
   '504': {
     ...problem(
-      'The deadline passed with the record in flight: it may or may not be in Kafka. Retry with the same Idempotency-Key so consumers can drop a duplicate.',
+      'The deadline passed with the record in flight: it may or may not be in Kafka. Retry with the same Idempotency-Key after Retry-After: the key is kept, and the retry is decided against it.',
     ),
     headers: retryAfter,
   },
@@ -65,7 +80,9 @@ export function buildOpenApiDocument() {
           requestBody: { required: true, content: { 'application/json': { schema: OrderSchema } } },
           responses: {
             '201': {
-              description: 'Written: Kafka acknowledged the record.',
+              description:
+                'Written: Kafka acknowledged the record. Or, with Idempotent-Replayed, the answer stored for this Idempotency-Key.',
+              headers: replayed,
               content: { 'application/json': { schema: OrderReceiptSchema } },
             },
             ...failureResponses(MAX_ORDER_BODY_BYTES),
@@ -79,9 +96,15 @@ export function buildOpenApiDocument() {
           requestParams: { header: publishHeaders },
           requestBody: { required: true, content: { 'application/json': { schema: OrderBatchSchema } } },
           responses: {
-            '201': { description: 'Every order was written.', content: { 'application/json': { schema: BatchReceiptSchema } } },
+            '201': {
+              description: 'Every order was written (or, with Idempotent-Replayed, the stored answer).',
+              headers: replayed,
+              content: { 'application/json': { schema: BatchReceiptSchema } },
+            },
             '207': {
-              description: 'Some orders were written and some were not: each receipt says which. Retry only the failed ones.',
+              description:
+                'Some orders were written and some were not: each receipt says which. Resend only the failed ones, as a new batch under a new Idempotency-Key.',
+              headers: replayed,
               content: { 'application/json': { schema: BatchReceiptSchema } },
             },
             ...failureResponses(MAX_BATCH_BODY_BYTES),

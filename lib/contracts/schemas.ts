@@ -155,7 +155,7 @@ export const IdempotencyKeySchema = z
   .regex(/^[\x20-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters')
   .meta({
     description:
-      'Makes event ids deterministic (UUIDv5 of the key, and of key#index in a batch), so a retried request can be de-duplicated by consumers.',
+      'One key per order (or batch), the same key on every retry of it. With the idempotency store on, a retry gets the stored answer and writes nothing; without it, the key makes the event ids deterministic (UUIDv5 of the key, and of key#index in a batch) so that consumers can drop a duplicate.',
     example: 'checkout-7f3a-attempt',
   });
 

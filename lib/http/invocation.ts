@@ -1,7 +1,7 @@
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Answer, IdempotentPublishing } from '../idempotency/idempotent-publishing';
 import type { Logger } from '../log';
 import type { PublishMetrics } from '../metrics';
-import type { OrderPublishing } from '../publish';
 import { problemResponse } from './responses';
 
 /** What every handler needs: handlers share these types here, and never import each other. */
@@ -12,8 +12,17 @@ export interface InvocationDeps {
 
 /** What the publishing handlers need. */
 export interface PublishDeps extends InvocationDeps {
-  orders: OrderPublishing;
+  orders: IdempotentPublishing;
   deadline: { boundMs: number; marginMs: number };
+}
+
+/** A publishing answer as HTTP; a replayed one says so, as Stripe's Idempotent-Replayed does. */
+export function answerResponse(answer: Answer): APIGatewayProxyResult {
+  return {
+    statusCode: answer.statusCode,
+    headers: { 'content-type': 'application/json', ...(answer.replayed ? { 'idempotent-replayed': 'true' } : {}) },
+    body: answer.body,
+  };
 }
 
 /** The part of Lambda's context the handlers read. */

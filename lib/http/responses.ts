@@ -1,6 +1,10 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Problem } from '../contracts/schemas';
 import {
+  IdempotencyKeyInFlightError,
+  IdempotencyKeyMissingError,
+  IdempotencyKeyReusedError,
+  IdempotencyStoreUnavailableError,
   InvalidHeaderError,
   InvalidJsonError,
   KafkaUnavailableError,
@@ -12,7 +16,7 @@ import {
 } from '../errors';
 import type { Logger } from '../log';
 
-/** Seconds a client should wait before retrying a 503 or 504. */
+/** Seconds a client should wait before retrying a 503 or 504, unless the error says otherwise. */
 export const RETRY_AFTER_SECONDS = 1;
 
 /** Problem types are URNs: stable names to branch on, with no page behind them to fetch. */
@@ -37,11 +41,26 @@ interface ProblemKind {
 const PROBLEM_KINDS: ReadonlyArray<[new (...args: never[]) => Error, ProblemKind]> = [
   [InvalidJsonError, { status: 400, slug: 'invalid-json', title: 'The body is not a JSON document' }],
   [InvalidHeaderError, { status: 400, slug: 'invalid-header', title: 'A request header is malformed' }],
+  [IdempotencyKeyMissingError, { status: 400, slug: 'idempotency-key-missing', title: 'The Idempotency-Key header is required' }],
+  [
+    IdempotencyKeyInFlightError,
+    { status: 409, slug: 'idempotency-key-in-flight', title: 'A request with this Idempotency-Key is in progress', retryAfter: true },
+  ],
+  [IdempotencyKeyReusedError, { status: 422, slug: 'idempotency-key-reused', title: 'The Idempotency-Key was used for another request' }],
   [PayloadTooLargeError, { status: 413, slug: 'payload-too-large', title: 'The body is too large' }],
   [UnsupportedMediaTypeError, { status: 415, slug: 'unsupported-media-type', title: 'The body must be JSON' }],
   [ValidationError, { status: 422, slug: 'validation-failed', title: 'The order is invalid' }],
   [PublishRejectedError, { status: 500, slug: 'rejected-by-kafka', title: 'Kafka rejected the record' }],
   [KafkaUnavailableError, { status: 503, slug: 'kafka-unavailable', title: 'Kafka is unavailable; nothing was written', retryAfter: true }],
+  [
+    IdempotencyStoreUnavailableError,
+    {
+      status: 503,
+      slug: 'idempotency-store-unavailable',
+      title: 'The idempotency store is unavailable; nothing was written',
+      retryAfter: true,
+    },
+  ],
   [
     PublishOutcomeUnknownError,
     {
@@ -73,7 +92,9 @@ export function problemResponse(error: unknown, logger: Pick<Logger, 'warn' | 'e
     statusCode: kind.status,
     headers: {
       'content-type': 'application/problem+json',
-      ...(kind.retryAfter ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}),
+      ...(kind.retryAfter
+        ? { 'retry-after': String((error as { retryAfterSeconds?: number }).retryAfterSeconds ?? RETRY_AFTER_SECONDS) }
+        : {}),
     },
     body: JSON.stringify(problem),
   };

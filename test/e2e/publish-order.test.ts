@@ -1,18 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/dynamodb/local-dynamodb';
 import { exampleOrder } from '../support/events';
 import { startOffline } from '../support/offline';
 import { readRecordAt } from '../support/referee';
 
 const brokers = process.env.KAFKA_BROKERS as string;
 let offline: Awaited<ReturnType<typeof startOffline>>;
+let dynamo: LocalDynamoDb;
 const ordersUrl = () => `${offline.baseUrl}/orders`;
 
 beforeAll(async () => {
-  offline = await startOffline();
+  // The idempotency store, as npm run dev has it: dynalite, with the table serverless.yml names for stage dev.
+  dynamo = await startLocalDynamoDb();
+  offline = await startOffline({ env: dynamo.env });
 });
 
 afterAll(async () => {
   await offline?.stop();
+  await dynamo?.close();
 });
 
 const readRecord = (partition: number, offset: number) => readRecordAt(brokers, 'order-events', partition, offset);
@@ -68,6 +73,26 @@ describe('POST /dev/orders over HTTP through serverless-offline', () => {
   ])('answers %s with 404, as serverless-offline does (API Gateway answers 403)', async (_, method, path) => {
     const response = await fetch(`${offline.baseUrl}${path}`, { method });
     expect(response.status).toBe(404);
+  });
+});
+
+describe('Idempotency-Key over HTTP, with the store on dynalite', () => {
+  it('answers a retry with the stored receipt, byte for byte, and Idempotent-Replayed: true', async () => {
+    const key = `e2e-${Date.now()}`;
+    const send = () =>
+      fetch(ordersUrl(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(exampleOrder()),
+      });
+    const first = await send();
+    const firstBody = await first.text();
+    expect(first.status, firstBody).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const retry = await send();
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(await retry.text()).toBe(firstBody);
   });
 });
 

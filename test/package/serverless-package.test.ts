@@ -44,6 +44,16 @@ function kafkaStatements(resources: Resources) {
     .filter((statement) => statement.Action.some((action) => /^(kafka-cluster|secretsmanager|kms):/.test(action)));
 }
 
+/** The statements of the Lambda role that concern DynamoDB. */
+function dynamoStatements(resources: Resources) {
+  const policies = resources.IamRoleLambdaExecution?.Properties.Policies as {
+    PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] };
+  }[];
+  return policies
+    .flatMap((policy) => policy.PolicyDocument.Statement)
+    .filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
+}
+
 const fn = (resources: Resources, name: string) => resources[`${name}LambdaFunction`]?.Properties as Record<string, unknown>;
 
 let iam: Packaged;
@@ -58,6 +68,8 @@ beforeAll(async () => {
     kafkaBrokers: 'b-1.orders.x1.c3.kafka.eu-west-1.amazonaws.com:9098,b-2.orders.x1.c3.kafka.eu-west-1.amazonaws.com:9098',
     subnetIds: 'subnet-0a1b2c3d,subnet-4e5f6a7b',
     securityGroupIds: 'sg-0123abcd',
+    vpcId: 'vpc-0a1b2c3d',
+    routeTableIds: 'rtb-0a1b2c3d,rtb-4e5f6a7b',
     throttleRateLimit: '25',
     throttleBurstLimit: '50',
     logRetentionInDays: '90',
@@ -141,6 +153,61 @@ describe('sls package for production with MSK IAM', () => {
     const warnings = iam.output.split('\n').filter((line) => /warn/i.test(line));
     expect(warnings).toEqual(['Warning: Invalid configuration encountered']);
     expect(iam.output).toContain("at 'provider.runtime'");
+  });
+});
+
+describe('the idempotency store', () => {
+  it('is an on-demand DynamoDB table keyed by id, whose items expire by TTL, protected from deletion in prod only', () => {
+    expect(iam.resources.IdempotencyTable).toEqual({
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        TableName: 'order-event-publisher-prod-idempotency',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+    expect(scram.resources.IdempotencyTable?.Properties.DeletionProtectionEnabled).toBe(false);
+  });
+
+  it.each([
+    ['iam', () => iam],
+    ['scram', () => scram],
+    ['none', () => local],
+  ])('with kafkaAuth=%s, may get, put, update and delete items of that table only', (_, packaged) => {
+    expect(dynamoStatements(packaged().resources)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Resource: [{ 'Fn::GetAtt': ['IdempotencyTable', 'Arn'] }],
+      },
+    ]);
+  });
+
+  it('is named to the functions, with its settings', () => {
+    expect(fn(iam.resources, 'PublishOrdersBatch').Environment).toEqual({
+      Variables: expect.objectContaining({
+        IDEMPOTENCY_TABLE: 'order-event-publisher-prod-idempotency',
+        IDEMPOTENCY_TTL_SECONDS: '86400',
+        IDEMPOTENCY_KEY_REQUIRED: 'false',
+      }),
+    });
+  });
+
+  it('is reached from the VPC through a gateway endpoint when the route tables are given', () => {
+    expect(iam.resources.DynamoDbGatewayEndpoint).toEqual({
+      Type: 'AWS::EC2::VPCEndpoint',
+      Properties: {
+        VpcEndpointType: 'Gateway',
+        VpcId: 'vpc-0a1b2c3d',
+        RouteTableIds: ['rtb-0a1b2c3d', 'rtb-4e5f6a7b'],
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
+        ServiceName: { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.dynamodb' },
+      },
+    });
+    expect(scram.resources.DynamoDbGatewayEndpoint).toBeUndefined();
   });
 });
 

@@ -60,6 +60,15 @@ export class RecordingMetrics implements PublishMetrics {
   rejected(status: number) {
     this.counted.push({ name: 'RequestsRejected', value: 1, dimension: String(status) });
   }
+  idempotentReplay() {
+    this.counted.push({ name: 'IdempotentReplays', value: 1 });
+  }
+  idempotencyConflict(reason: string) {
+    this.counted.push({ name: 'IdempotencyConflicts', value: 1, dimension: reason });
+  }
+  idempotencyStoreError(operation: string) {
+    this.counted.push({ name: 'IdempotencyStoreErrors', value: 1, dimension: operation });
+  }
   flush() {
     this.flushes++;
   }

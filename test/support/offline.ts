@@ -45,6 +45,8 @@ export interface OfflineOptions {
   logLevel?: string;
   /** The service's folder: the repository, or a copy of it (the bench serves a scratch copy). */
   cwd?: string;
+  /** More environment for the functions: serverless-offline passes AWS_* variables on (the idempotency store's endpoint). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function startOffline({
   esbuildWorkFolder = `.esbuild-offline-${port}`,
   logLevel = 'WARN',
   cwd = ROOT,
+  env = {},
 }: OfflineOptions = {}): Promise<OfflineServer> {
   const origin = `http://127.0.0.1:${port}`;
   if (await answers(origin)) throw new Error(`Port ${port} is taken; pick another port`);
@@ -85,7 +88,7 @@ export async function startOffline({
       cwd,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, POWERTOOLS_METRICS_DISABLED: 'true', ESBUILD_WORK_FOLDER: esbuildWorkFolder },
+      env: { ...process.env, ...env, POWERTOOLS_METRICS_DISABLED: 'true', ESBUILD_WORK_FOLDER: esbuildWorkFolder },
     },
   );
   let output = '';

@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { compiledJava, javaBin } from '../../scripts/kafka/jvm';
 import { LIBS_DIR } from '../../scripts/kafka/topology';
-
-const execFileAsync = promisify(execFile);
 
 /** A record as Kafka's own Java consumer read it (test/support/referee/Referee.java). */
 export interface RefereeRecord {
@@ -37,39 +34,98 @@ const SOURCE = path.resolve(__dirname, 'referee', 'Referee.java');
  */
 const CLIENT_JARS = /^(kafka-clients|jackson-(core|databind|annotations)|slf4j-api|lz4-java|snappy-java|zstd-jni)-[\d.]+.*\.jar$/;
 
-async function referee(args: string[], timeoutMs: number): Promise<string> {
-  const { classpath, mainClass } = await compiledJava(SOURCE);
-  const jars = fs
-    .readdirSync(LIBS_DIR)
-    .filter((file) => CLIENT_JARS.test(file))
-    .map((file) => path.join(LIBS_DIR, file));
-  const classes = classpath.split(path.delimiter).slice(1);
-  // C1 and the serial collector: a short-lived JVM starts on half the CPU.
-  const jvm = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xmx512m', '-cp', [...jars, ...classes].join(path.delimiter), mainClass];
-  try {
-    const { stdout } = await execFileAsync(javaBin(), [...jvm, ...args], { maxBuffer: 1 << 30, timeout: timeoutMs + 30_000 });
-    return stdout;
-  } catch (error) {
-    const { stderr = '' } = error as { stderr?: string };
-    throw new Error(`The referee (Kafka's Java consumer) failed: ${args.slice(0, 3).join(' ')}\n${stderr.slice(-2_000)}`);
+interface Pending {
+  resolve(answer: RefereeAnswer): void;
+  reject(error: Error): void;
+}
+type RefereeAnswer = { records: RefereeRecord[] } | { ends: Record<string, number> } | { error: string };
+
+/** One referee JVM per test process, serving requests in turn over stdin and stdout, started on first use. */
+class RefereeProcess {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private readonly pending: Pending[] = [];
+  private buffered = '';
+  private stderr = '';
+
+  async ask(request: Record<string, unknown>, timeoutMs: number): Promise<RefereeAnswer> {
+    const child = await this.start();
+    this.hold(child, true);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(new Error(`The referee did not answer within ${timeoutMs} ms: ${JSON.stringify(request)}\n${this.stderr.slice(-2_000)}`));
+      }, timeoutMs);
+      timer.unref();
+      this.pending.push({
+        resolve: (answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      child.stdin.write(`${JSON.stringify(request)}\n`);
+    });
+  }
+
+  private async start(): Promise<ChildProcessWithoutNullStreams> {
+    if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
+    const { classpath, mainClass } = await compiledJava(SOURCE);
+    if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
+    const jars = fs
+      .readdirSync(LIBS_DIR)
+      .filter((file) => CLIENT_JARS.test(file))
+      .map((file) => path.join(LIBS_DIR, file));
+    const classes = classpath.split(path.delimiter).slice(1);
+    // C1 and the serial collector: a JVM that reads a few records starts on half the CPU.
+    const jvm = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xmx512m', '-cp', [...jars, ...classes].join(path.delimiter), mainClass];
+    const child = spawn(javaBin(), jvm, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    this.stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      this.buffered += chunk;
+      for (let end = this.buffered.indexOf('\n'); end >= 0; end = this.buffered.indexOf('\n')) {
+        const line = this.buffered.slice(0, end);
+        this.buffered = this.buffered.slice(end + 1);
+        this.pending.shift()?.resolve(JSON.parse(line) as RefereeAnswer);
+        if (this.pending.length === 0) this.hold(child, false);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-10_000);
+    });
+    child.on('exit', (code) => {
+      for (const waiting of this.pending.splice(0))
+        waiting.reject(new Error(`The referee exited (${code}):\n${this.stderr.slice(-2_000)}`));
+    });
+    process.once('exit', () => child.kill());
+    return child;
+  }
+
+  /** Holds the event loop open only while an answer is awaited: an idle referee never keeps a process alive. */
+  private hold(child: ChildProcessWithoutNullStreams, waiting: boolean): void {
+    for (const handle of [child, child.stdin, child.stdout, child.stderr] as unknown as { ref?(): void; unref?(): void }[]) {
+      if (waiting) handle.ref?.();
+      else handle.unref?.();
+    }
   }
 }
 
-const propertyArgs = (properties: Record<string, string> = {}) =>
-  Object.entries(properties).flatMap(([key, value]) => ['--property', `${key}=${value}`]);
+const shared = new RefereeProcess();
+
+async function referee(request: Record<string, unknown>, timeoutMs: number): Promise<RefereeAnswer> {
+  const answer = await shared.ask(request, timeoutMs + 30_000);
+  if ('error' in answer) throw new Error(`The referee (Kafka's Java consumer) failed: ${JSON.stringify(request)}: ${answer.error}`);
+  return answer;
+}
 
 /** Records of a topic (or one partition), up to the end offsets it had when the read began. */
 export async function readTopic(bootstrap: string, topic: string, options: ReadOptions = {}): Promise<RefereeRecord[]> {
-  const { partition, from, count, timeoutMs = 60_000, properties } = options;
-  const args = ['read', bootstrap, topic, '--timeout-ms', String(timeoutMs), ...propertyArgs(properties)];
-  if (partition !== undefined) args.push('--partition', String(partition));
-  if (from !== undefined) args.push('--from', String(from));
-  if (count !== undefined) args.push('--count', String(count));
-  const stdout = await referee(args, timeoutMs);
-  return stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as RefereeRecord);
+  const { timeoutMs = 60_000, ...rest } = options;
+  const answer = await referee({ command: 'read', bootstrap, topic, timeoutMs, ...rest }, timeoutMs);
+  return (answer as { records: RefereeRecord[] }).records;
 }
 
 /** The record at a partition and offset, as a receipt names it. */
@@ -93,8 +149,10 @@ export async function readRecordAt(
 
 /** The end offset (high watermark) of each partition. */
 export async function endOffsets(bootstrap: string, topic: string): Promise<Map<number, number>> {
-  const stdout = await referee(['end-offsets', bootstrap, topic], 30_000);
-  return new Map(Object.entries(JSON.parse(stdout) as Record<string, number>).map(([partition, end]) => [Number(partition), end]));
+  const answer = (await referee({ command: 'end-offsets', bootstrap, topic, timeoutMs: 30_000 }, 30_000)) as {
+    ends: Record<string, number>;
+  };
+  return new Map(Object.entries(answer.ends).map(([partition, end]) => [Number(partition), end]));
 }
 
 /**

@@ -1,7 +1,12 @@
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,94 +21,99 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The tests' referee: Kafka's own Java consumer reads back what the publisher wrote, so that no
- * check depends on kafkajs, the client under test. No consumer group: partitions are assigned
- * by hand and nothing is committed.
+ * check depends on kafkajs, the client under test. No consumer group: partitions are assigned by
+ * hand and nothing is committed.
  *
- * Usage:
- *   Referee read BOOTSTRAP TOPIC [--partition P] [--from OFFSET] [--count N] [--timeout-ms T] [--property key=value]...
- *     One JSON line per record, from OFFSET (default: the beginning) up to the end offsets the
- *     partitions had when the read began, or N records: partition, offset, key, value, headers,
- *     timestamp (ms), timestampType. Keys, values and headers are decoded as UTF-8; null stays null.
- *   Referee end-offsets BOOTSTRAP TOPIC [--property key=value]...
- *     One JSON object: partition to end offset (the high watermark).
- * Exits 2, with the reason on stderr, when the reads do not reach the end within the timeout.
+ * It serves requests, one JSON object a line on stdin, so that a test file pays for one JVM:
+ *   {"command":"read","bootstrap":"…","topic":"…","partition":2,"from":77,"count":1,"timeoutMs":20000,"properties":{…}}
+ *     Records from `from` (default: the beginning) of every partition (or the one), up to the end
+ *     offsets they had when the read began, or `count` records: partition, offset, key, value,
+ *     headers, timestamp (ms), timestampType. Keys, values and headers are UTF-8 text.
+ *   {"command":"end-offsets","bootstrap":"…","topic":"…"}
+ *     Each partition's end offset (high watermark).
+ * and answers each with one line: {"records":[…]}, {"ends":{"0":12,…}} or {"error":"…"}.
  */
 public class Referee {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   public static void main(String[] args) throws Exception {
-    if (args.length < 3) {
-      System.err.println("usage: Referee read|end-offsets BOOTSTRAP TOPIC [options]");
-      System.exit(64);
+    PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    for (String line = in.readLine(); line != null; line = in.readLine()) {
+      if (line.isBlank()) continue;
+      Object answer;
+      try {
+        answer = handle(JSON.readTree(line));
+      } catch (Exception error) {
+        answer = Map.of("error", String.valueOf(error));
+      }
+      out.println(JSON.writeValueAsString(answer));
+      out.flush();
     }
-    String command = args[0];
-    String topic = args[2];
-    Integer onlyPartition = null;
-    Long from = null;
-    long count = Long.MAX_VALUE;
-    long timeoutMs = 60_000;
+  }
+
+  private static Object handle(JsonNode request) throws Exception {
+    String topic = request.path("topic").asText();
+    long timeoutMs = request.path("timeoutMs").asLong(60_000);
     Properties properties = new Properties();
-    properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, args[1]);
+    properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, request.path("bootstrap").asText());
     properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     properties.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
     // At the end of the log the broker would hold each fetch 500 ms for more data.
     properties.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
-    for (int i = 3; i < args.length; i += 2) {
-      String value = args[i + 1];
-      switch (args[i]) {
-        case "--partition" -> onlyPartition = Integer.parseInt(value);
-        case "--from" -> from = Long.parseLong(value);
-        case "--count" -> count = Long.parseLong(value);
-        case "--timeout-ms" -> timeoutMs = Long.parseLong(value);
-        case "--property" -> properties.put(value.substring(0, value.indexOf('=')), value.substring(value.indexOf('=') + 1));
-        default -> throw new IllegalArgumentException("unknown option " + args[i]);
-      }
+    for (Iterator<Map.Entry<String, JsonNode>> it = request.path("properties").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> property = it.next();
+      properties.put(property.getKey(), property.getValue().asText());
     }
-    ObjectMapper json = new ObjectMapper();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties)) {
-      List<TopicPartition> partitions = new ArrayList<>();
       List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofMillis(timeoutMs));
-      if (infos == null || infos.isEmpty()) fail("topic " + topic + " does not exist");
+      if (infos == null || infos.isEmpty()) throw new IllegalStateException("topic " + topic + " does not exist");
+      List<TopicPartition> partitions = new ArrayList<>();
       for (PartitionInfo info : infos) {
-        if (onlyPartition == null || info.partition() == onlyPartition) partitions.add(new TopicPartition(topic, info.partition()));
+        if (!request.has("partition") || info.partition() == request.get("partition").asInt()) partitions.add(new TopicPartition(topic, info.partition()));
       }
-      if (partitions.isEmpty()) fail(topic + " has no partition " + onlyPartition);
+      if (partitions.isEmpty()) throw new IllegalStateException(topic + " has no partition " + request.get("partition"));
+      partitions.sort((a, b) -> a.partition() - b.partition());
       Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, Duration.ofMillis(timeoutMs));
+      String command = request.path("command").asText();
       if (command.equals("end-offsets")) {
-        Map<Integer, Long> byPartition = new LinkedHashMap<>();
-        partitions.stream().sorted((a, b) -> a.partition() - b.partition()).forEach(p -> byPartition.put(p.partition(), ends.get(p)));
-        System.out.println(json.writeValueAsString(byPartition));
-        return;
+        Map<String, Long> byPartition = new LinkedHashMap<>();
+        for (TopicPartition partition : partitions) byPartition.put(String.valueOf(partition.partition()), ends.get(partition));
+        return Map.of("ends", byPartition);
       }
-      if (!command.equals("read")) fail("unknown command " + command);
-      consumer.assign(partitions);
-      if (from == null) consumer.seekToBeginning(partitions);
-      else for (TopicPartition partition : partitions) consumer.seek(partition, from);
-      long deadline = System.currentTimeMillis() + timeoutMs;
-      long printed = 0;
-      StringBuilder out = new StringBuilder();
-      while (printed < count && !reachedEnd(consumer, partitions, ends)) {
-        if (System.currentTimeMillis() > deadline) fail("read " + printed + " records of " + topic + " before the timeout; ends " + ends);
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          if (printed >= count || record.offset() >= ends.get(new TopicPartition(topic, record.partition()))) continue;
-          Map<String, Object> line = new LinkedHashMap<>();
-          line.put("partition", record.partition());
-          line.put("offset", record.offset());
-          line.put("key", text(record.key()));
-          line.put("value", text(record.value()));
-          Map<String, String> headers = new LinkedHashMap<>();
-          for (Header header : record.headers()) headers.put(header.key(), text(header.value()));
-          line.put("headers", headers);
-          line.put("timestamp", record.timestamp());
-          line.put("timestampType", record.timestampType().name);
-          out.append(json.writeValueAsString(line)).append('\n');
-          printed++;
-        }
-        System.out.print(out);
-        out.setLength(0);
-      }
-      System.out.flush();
+      if (!command.equals("read")) throw new IllegalArgumentException("unknown command " + command);
+      return Map.of("records", read(consumer, partitions, ends, request, timeoutMs));
     }
+  }
+
+  private static List<Map<String, Object>> read(
+      KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions, Map<TopicPartition, Long> ends, JsonNode request, long timeoutMs) {
+    long count = request.path("count").asLong(Long.MAX_VALUE);
+    consumer.assign(partitions);
+    if (request.has("from")) for (TopicPartition partition : partitions) consumer.seek(partition, request.get("from").asLong());
+    else consumer.seekToBeginning(partitions);
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    List<Map<String, Object>> records = new ArrayList<>();
+    while (records.size() < count && !reachedEnd(consumer, partitions, ends)) {
+      if (System.currentTimeMillis() > deadline) throw new IllegalStateException("read " + records.size() + " records before the timeout; ends " + ends);
+      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+        if (records.size() >= count || record.offset() >= ends.get(new TopicPartition(record.topic(), record.partition()))) continue;
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("partition", record.partition());
+        line.put("offset", record.offset());
+        line.put("key", text(record.key()));
+        line.put("value", text(record.value()));
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (Header header : record.headers()) headers.put(header.key(), text(header.value()));
+        line.put("headers", headers);
+        line.put("timestamp", record.timestamp());
+        line.put("timestampType", record.timestampType().name);
+        records.add(line);
+      }
+    }
+    return records;
   }
 
   private static boolean reachedEnd(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions, Map<TopicPartition, Long> ends) {
@@ -113,10 +123,5 @@ public class Referee {
 
   private static String text(byte[] bytes) {
     return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
-  }
-
-  private static void fail(String reason) {
-    System.err.println("Referee: " + reason);
-    System.exit(2);
   }
 }

@@ -8,6 +8,7 @@ import { type BadRequest, expectRejected } from '../../support/bad-input/oracle'
 import { eventFor } from '../../support/bad-input/runner';
 import { lambdaContext, postEvent } from '../../support/events';
 import { FakePublisher, RecordingLogger, RecordingMetrics } from '../../support/fake-publisher';
+import { publishingFor } from '../../support/publishing';
 
 /**
  * Bad input, generated: whatever the body, the headers or the encoding, both publishing handlers
@@ -18,7 +19,9 @@ import { FakePublisher, RecordingLogger, RecordingMetrics } from '../../support/
 function handlers() {
   const publisher = new FakePublisher();
   const deps = {
-    orders: makeOrderPublishing({ publisher, logger: new RecordingLogger(), metrics: new RecordingMetrics(), now: Date.now }),
+    orders: publishingFor(
+      makeOrderPublishing({ publisher, logger: new RecordingLogger(), metrics: new RecordingMetrics(), now: Date.now }),
+    ),
     logger: new RecordingLogger(),
     metrics: new RecordingMetrics(),
     deadline: { boundMs: 10_000, marginMs: 500 },

@@ -4,6 +4,7 @@ import { KafkaUnavailableError, PublishOutcomeUnknownError } from '../../../lib/
 import { makeOrderPublishing } from '../../../lib/publish';
 import { exampleOrder, lambdaContext, postEvent } from '../../support/events';
 import { FakePublisher, RecordingLogger, RecordingMetrics } from '../../support/fake-publisher';
+import { publishingFor } from '../../support/publishing';
 
 function setup(publisher = new FakePublisher(), deadline = { boundMs: 10_000, marginMs: 500 }) {
   const logger = new RecordingLogger();
@@ -15,7 +16,7 @@ function setup(publisher = new FakePublisher(), deadline = { boundMs: 10_000, ma
     newEventId: () => 'evt-1',
     now: () => Date.parse('2026-11-26T10:00:00Z'),
   });
-  const handler = makePublishOrderHandler({ orders, logger, metrics, deadline });
+  const handler = makePublishOrderHandler({ orders: publishingFor(orders, { metrics, logger }), logger, metrics, deadline });
   return { handler, publisher, logger, metrics };
 }
 

@@ -5,12 +5,18 @@ import { makeOrderPublishing } from '../../../lib/publish';
 import type { OutgoingMessage, PublishResult } from '../../../lib/publisher';
 import { exampleOrder, lambdaContext, postEvent } from '../../support/events';
 import { FakePublisher, RecordingLogger, RecordingMetrics } from '../../support/fake-publisher';
+import { publishingFor } from '../../support/publishing';
 
 function setup(publisher = new FakePublisher()) {
   const logger = new RecordingLogger();
   const metrics = new RecordingMetrics();
   const orders = makeOrderPublishing({ publisher, logger, metrics, now: () => Date.parse('2026-11-26T10:00:00Z') });
-  const handler = makePublishOrdersBatchHandler({ orders, logger, metrics, deadline: { boundMs: 10_000, marginMs: 500 } });
+  const handler = makePublishOrdersBatchHandler({
+    orders: publishingFor(orders, { metrics, logger }),
+    logger,
+    metrics,
+    deadline: { boundMs: 10_000, marginMs: 500 },
+  });
   return { handler, publisher, metrics };
 }
 

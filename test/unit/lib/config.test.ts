@@ -17,6 +17,8 @@ describe('parseConfig', () => {
       publishTimeoutMs: 10_000,
       deadlineMarginMs: 500,
       healthTimeoutMs: 2000,
+      awsRegion: undefined,
+      idempotency: { table: undefined, ttlSeconds: 86_400, keyRequired: false, settleMs: 10_000 },
       logLevel: 'INFO',
     });
   });
@@ -55,6 +57,10 @@ describe('parseConfig', () => {
     ['KAFKA_AUTH', 'kerberos'],
     ['KAFKA_TLS', 'yes'],
     ['KAFKA_SCRAM_SECRET_ARN', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-kafka'],
+    ['IDEMPOTENCY_TABLE', 'x'],
+    ['IDEMPOTENCY_TTL_SECONDS', '10'],
+    ['IDEMPOTENCY_KEY_REQUIRED', 'yes'],
+    ['IDEMPOTENCY_SETTLE_MS', 'soon'],
   ])('fails fast naming %s when it is %j', (variable, value) => {
     expect(() => parseConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable}=`));
@@ -63,6 +69,7 @@ describe('parseConfig', () => {
   it.each([
     [{ KAFKA_AUTH: 'scram' }, 'KAFKA_SCRAM_SECRET_ARN=""'],
     [{ KAFKA_AUTH: 'iam' }, 'AWS_REGION=""'],
+    [{ IDEMPOTENCY_TABLE: 'order-publisher-idempotency' }, 'AWS_REGION=""'],
   ])('names the variable a mechanism needs: %o', (env, named) => {
     expect(() => parseConfig(env)).toThrow(named);
   });
@@ -83,5 +90,16 @@ describe('parseConfig', () => {
     const config = parseConfig(env);
     expect(config.kafka.auth).toEqual(auth);
     expect(config.kafka.tls).toBe(tls);
+  });
+
+  it('reads the idempotency settings', () => {
+    const config = parseConfig({
+      IDEMPOTENCY_TABLE: 'order-publisher-idempotency',
+      AWS_REGION: 'eu-west-1',
+      IDEMPOTENCY_TTL_SECONDS: '3600',
+      IDEMPOTENCY_KEY_REQUIRED: 'true',
+      IDEMPOTENCY_SETTLE_MS: '2500',
+    });
+    expect(config.idempotency).toEqual({ table: 'order-publisher-idempotency', ttlSeconds: 3600, keyRequired: true, settleMs: 2500 });
   });
 });

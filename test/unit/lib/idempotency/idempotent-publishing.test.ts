@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { Deadline } from '../../../../lib/deadline';
+import {
+  IdempotencyKeyInFlightError,
+  IdempotencyKeyMissingError,
+  IdempotencyKeyReusedError,
+  IdempotencyStoreUnavailableError,
+  KafkaUnavailableError,
+  type PublisherError,
+  PublishOutcomeUnknownError,
+} from '../../../../lib/errors';
+import { fingerprint } from '../../../../lib/idempotency/idempotent-publishing';
+import {
+  type Attempt,
+  type Claim,
+  type ClaimRequest,
+  type IdempotencyStore,
+  LeaseLostError,
+  type StoredAnswer,
+} from '../../../../lib/idempotency/store';
+import { makeOrderPublishing } from '../../../../lib/publish';
+import type { PublishResult } from '../../../../lib/publisher';
+import { exampleOrder } from '../../../support/events';
+import { FakePublisher, RecordingLogger, RecordingMetrics } from '../../../support/fake-publisher';
+import { publishingFor, TEST_POLICY } from '../../../support/publishing';
+
+/** A store that answers claims as the test says and records every call. */
+class ScriptedStore implements IdempotencyStore {
+  readonly calls: { method: string; args: unknown[] }[] = [];
+  failing: Partial<Record<'claim' | 'complete' | 'release' | 'markUnknown', Error>> = {};
+  constructor(private readonly answer: Claim = { outcome: 'claimed', lease: 'lease-1', earlierAttempts: [] }) {}
+  async claim(request: ClaimRequest, deadline: Deadline): Promise<Claim> {
+    this.calls.push({ method: 'claim', args: [request, deadline] });
+    if (this.failing.claim) throw this.failing.claim;
+    return this.answer;
+  }
+  async complete(key: string, lease: string, answer: StoredAnswer) {
+    this.calls.push({ method: 'complete', args: [key, lease, answer] });
+    if (this.failing.complete) throw this.failing.complete;
+  }
+  async release(key: string, lease: string, earlier: Attempt[]) {
+    this.calls.push({ method: 'release', args: [key, lease, earlier] });
+    if (this.failing.release) throw this.failing.release;
+  }
+  async markUnknown(key: string, lease: string, attempts: Attempt[]) {
+    this.calls.push({ method: 'markUnknown', args: [key, lease, attempts] });
+    if (this.failing.markUnknown) throw this.failing.markUnknown;
+  }
+}
+
+const NOW = Date.parse('2026-11-26T10:00:00Z');
+
+function setup(store?: IdempotencyStore, answer?: (count: number) => PublishResult[], policy = TEST_POLICY) {
+  const publisher = new FakePublisher(answer ? (messages) => answer(messages.length) : undefined);
+  const metrics = new RecordingMetrics();
+  const logger = new RecordingLogger();
+  const orders = makeOrderPublishing({ publisher, logger, metrics, now: () => NOW });
+  return { publisher, metrics, logger, publishing: publishingFor(orders, { store, metrics, logger, policy, now: () => NOW }) };
+}
+
+const options = (idempotencyKey?: string) => ({ idempotencyKey, deadline: new Deadline(NOW + 5_000, () => NOW) });
+const failWith = (error: PublisherError) => (count: number) =>
+  Array.from({ length: count }, (): PublishResult => ({ status: 'failed', error }));
+
+describe('the publishing use case with Idempotency-Key', () => {
+  it('publishes without a key, and without a store, as it always did', async () => {
+    const store = new ScriptedStore();
+    const withoutKey = setup(store);
+    expect(await withoutKey.publishing.publishOrder(exampleOrder(), options())).toMatchObject({ statusCode: 201, replayed: false });
+    const withoutStore = setup(undefined);
+    expect(await withoutStore.publishing.publishOrder(exampleOrder(), options('k'))).toMatchObject({ statusCode: 201, replayed: false });
+    expect(store.calls).toEqual([]);
+  });
+
+  it('refuses a request without a key when one is required, before publishing', async () => {
+    const { publishing, publisher } = setup(new ScriptedStore(), undefined, { ...TEST_POLICY, keyRequired: true });
+    await expect(publishing.publishOrder(exampleOrder(), options())).rejects.toBeInstanceOf(IdempotencyKeyMissingError);
+    expect(publisher.sent).toEqual([]);
+  });
+
+  it('claims the key with the fingerprint, the event ids and the attempt, then stores the answer', async () => {
+    const store = new ScriptedStore();
+    const { publishing } = setup(store);
+    const answer = await publishing.publishOrders([exampleOrder(), { ...exampleOrder(), user_id: 'u2' }], options('k'));
+    const [claim, complete] = store.calls;
+    expect(claim?.args[0]).toMatchObject({
+      key: 'k',
+      operation: 'batch',
+      fingerprint: fingerprint([exampleOrder(), { ...exampleOrder(), user_id: 'u2' }]),
+      orders: { keys: ['user789', 'u2'], eventIds: [expect.stringMatching(/^[0-9a-f-]{36}$/), expect.stringMatching(/^[0-9a-f-]{36}$/)] },
+      attempt: { startedAt: NOW, leaseUntil: NOW + 5_000 },
+      expiresAt: NOW + TEST_POLICY.ttlSeconds * 1000,
+    });
+    expect(complete).toEqual({ method: 'complete', args: ['k', 'lease-1', { statusCode: 201, body: answer.body }] });
+  });
+
+  it('replays a stored answer without publishing, and counts it', async () => {
+    const stored = { statusCode: 207, body: '{"stored":true}' };
+    const { publishing, publisher, metrics } = setup(new ScriptedStore({ outcome: 'replay', answer: stored }));
+    expect(await publishing.publishOrders([exampleOrder()], options('k'))).toEqual({ ...stored, replayed: true });
+    expect(publisher.sent).toEqual([]);
+    expect(metrics.counted).toContainEqual({ name: 'IdempotentReplays', value: 1 });
+  });
+
+  it.each([
+    [{ outcome: 'reused', operation: 'batch' } as Claim, IdempotencyKeyReusedError, 'reused'],
+    [{ outcome: 'in-flight', retryAfterMs: 2_500 } as Claim, IdempotencyKeyInFlightError, 'in-flight'],
+  ])('refuses %o without publishing', async (claim, kind, reason) => {
+    const { publishing, publisher, metrics } = setup(new ScriptedStore(claim));
+    const refused = await publishing.publishOrder(exampleOrder(), options('k')).catch((error: Error) => error);
+    expect(refused).toBeInstanceOf(kind);
+    if (refused instanceof IdempotencyKeyInFlightError) expect(refused.retryAfterSeconds).toBe(3);
+    if (refused instanceof IdempotencyKeyReusedError) expect(refused.message).toContain('a batch');
+    expect(publisher.sent).toEqual([]);
+    expect(metrics.counted).toContainEqual({ name: 'IdempotencyConflicts', value: 1, dimension: reason });
+  });
+
+  it('fails closed when the store cannot claim: 503, nothing sent', async () => {
+    const store = new ScriptedStore();
+    store.failing.claim = new Error('ECONNREFUSED');
+    const { publishing, publisher, metrics } = setup(store);
+    await expect(publishing.publishOrder(exampleOrder(), options('k'))).rejects.toBeInstanceOf(IdempotencyStoreUnavailableError);
+    expect(publisher.sent).toEqual([]);
+    expect(metrics.counted).toContainEqual({ name: 'IdempotencyStoreErrors', value: 1, dimension: 'claim' });
+  });
+
+  it('releases the key when nothing was written (503), handing back the earlier attempts', async () => {
+    const earlier = [{ startedAt: NOW - 60_000, leaseUntil: NOW - 50_000 }];
+    const store = new ScriptedStore({ outcome: 'claimed', lease: 'lease-2', earlierAttempts: earlier });
+    const { publishing } = setup(store, failWith(new KafkaUnavailableError('down')));
+    await expect(publishing.publishOrder(exampleOrder(), options('k'))).rejects.toBeInstanceOf(KafkaUnavailableError);
+    expect(store.calls.at(-1)).toEqual({ method: 'release', args: ['k', 'lease-2', earlier] });
+  });
+
+  it('keeps the key, outcome unknown, after a 504, and tells the client when a retry can be decided', async () => {
+    const store = new ScriptedStore();
+    const { publishing } = setup(store, failWith(new PublishOutcomeUnknownError('in flight')));
+    const error = (await publishing
+      .publishOrder(exampleOrder(), options('k'))
+      .catch((caught: unknown) => caught)) as PublishOutcomeUnknownError;
+    expect(error).toBeInstanceOf(PublishOutcomeUnknownError);
+    expect(store.calls.at(-1)).toEqual({ method: 'markUnknown', args: ['k', 'lease-1', [{ startedAt: NOW, leaseUntil: NOW + 5_000 }]] });
+    // The deadline (5 s away) and the settle time after it.
+    expect(error.retryAfterSeconds).toBe((5_000 + TEST_POLICY.settleMs) / 1000);
+  });
+
+  it("answers with Kafka's outcome even when recording it fails, and says so in the log and the metrics", async () => {
+    const store = new ScriptedStore();
+    store.failing.complete = new Error('throttled');
+    const { publishing, logger, metrics } = setup(store);
+    expect(await publishing.publishOrder(exampleOrder(), options('k'))).toMatchObject({ statusCode: 201, replayed: false });
+    expect(metrics.counted).toContainEqual({ name: 'IdempotencyStoreErrors', value: 1, dimension: 'store the answer' });
+    expect(logger.lines.map((line) => line.level)).toContain('ERROR');
+  });
+
+  it('only warns when a later request took the key over (this one outlived its lease)', async () => {
+    const store = new ScriptedStore();
+    store.failing.complete = new LeaseLostError('k');
+    const { publishing, logger, metrics } = setup(store);
+    await publishing.publishOrder(exampleOrder(), options('k'));
+    expect(metrics.counted.filter((counted) => counted.name === 'IdempotencyStoreErrors')).toEqual([]);
+    expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'WARN' }));
+  });
+
+  it('takes the fingerprint over the validated orders: key order does not count, values do', () => {
+    const { order_id, user_id, product, quantity, amount } = exampleOrder();
+    expect(fingerprint([{ amount, quantity, product, user_id, order_id }])).toBe(fingerprint([exampleOrder()]));
+    expect(fingerprint([{ ...exampleOrder(), quantity: 2 }])).not.toBe(fingerprint([exampleOrder()]));
+  });
+});
