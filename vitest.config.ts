@@ -57,8 +57,9 @@ export default defineConfig({
       },
       {
         test: {
-          // One file: it stops and starts the shared broker, so nothing may run beside it.
+          // Its files stop, pause and kill the shared broker: one at a time, and nothing beside them.
           name: 'disruptive',
+          poolOptions: { forks: { singleFork: true } },
           include: ['test/integration/**/*.disruptive.test.ts'],
           globalSetup: ['test/setup/kafka.ts'],
           env: kafkaEnv,
@@ -69,8 +70,10 @@ export default defineConfig({
       },
       {
         test: {
-          // Against the local three-broker cluster, after the single broker's tests.
+          // Against the tests' three-broker cluster, after the single broker's tests; its files stop and
+          // pause brokers, one file at a time.
           name: 'cluster',
+          poolOptions: { forks: { singleFork: true } },
           include: ['test/cluster/**/*.test.ts'],
           globalSetup: ['test/setup/kafka-cluster.ts'],
           env: quiet,

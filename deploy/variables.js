@@ -91,7 +91,9 @@ async function kafkaStatements({ resolveVariable }) {
       },
       {
         Effect: 'Allow',
-        Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+        // ReadData: a retry after a 504 reads the topic (Fetch, no consumer group) to learn whether
+        // the earlier attempt's record is there.
+        Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:ReadData'],
         Resource: [topicArn(clusterArn, topic)],
       },
     ];

@@ -8,6 +8,8 @@ export interface IdempotencyMetrics {
   idempotencyConflict(reason: 'in-flight' | 'reused'): void;
   /** The store failed to answer, by what was asked of it (claim, store the answer…). */
   idempotencyStoreError(operation: string): void;
+  /** A retry after an unknown outcome read the log: found the records, did not, or could not tell in time. */
+  reconciliation(outcome: 'found' | 'not-found' | 'undecided', latencyMs: number): void;
 }
 
 /** What the publisher counts; CloudWatch gets it as Embedded Metric Format lines in the log. */
@@ -51,6 +53,10 @@ export function cloudWatchMetrics(): PublishMetrics {
     },
     idempotencyStoreError(operation) {
       byDimension('IdempotencyStoreErrors', 'operation', operation, 1);
+    },
+    reconciliation(outcome, latencyMs) {
+      byDimension('Reconciliations', 'outcome', outcome, 1);
+      metrics.addMetric('ReconcileLatency', MetricUnit.Milliseconds, latencyMs);
     },
     flush() {
       // Powertools warns on every flush without metrics; a 4xx-only invocation has none.

@@ -77,13 +77,20 @@ export function makeOrderPublishing({ publisher, logger, metrics, now, newEventI
     },
 
     /**
-     * Publishes a batch; every order gets its own receipt, in request order. When nothing at all
-     * was written it rejects instead, with the failure that tells the client most (an unknown
-     * outcome before "unavailable"), as a single order would.
+     * Publishes a batch, or only the orders at `only` (positions in the batch, which their event
+     * ids derive from: a retry publishes just the orders it did not find in the log). Every order
+     * published gets its own receipt, in that order. When nothing at all was written it rejects
+     * instead, with the failure that tells the client most (an unknown outcome before
+     * "unavailable"), as a single order would.
      */
-    async publishOrders(orders: readonly Order[], { deadline, ...context }: PublishOptions): Promise<BatchRecordReceipt[]> {
+    async publishOrders(
+      batch: readonly Order[],
+      { deadline, ...context }: PublishOptions,
+      only: readonly number[] = batch.map((_, index) => index),
+    ): Promise<BatchRecordReceipt[]> {
       const timestampMs = now();
-      const eventIds = orders.map((_, index) => eventIdFor(context.idempotencyKey, index, newEventId));
+      const orders = only.map((index) => batch[index] as Order);
+      const eventIds = only.map((index) => eventIdFor(context.idempotencyKey, index, newEventId));
       const messages = orders.map((order, index) => toOrderMessage(order, eventIds[index] as string, timestampMs, context));
       metrics.batchSize(orders.length);
       const results = await publishCounted(messages, deadline);

@@ -38,3 +38,27 @@ export interface Publisher {
   publish(messages: readonly OutgoingMessage[], options: { deadline: Deadline }): Promise<PublishResult[]>;
   readonly topic: string;
 }
+
+/** A record a retry looks for: the key it was written with, and its event-id header. */
+export interface WantedRecord {
+  key: string;
+  eventId: string;
+}
+
+/** Reads the log: whether an earlier attempt's records are there. */
+export interface RecordFinder {
+  /**
+   * Where each wanted record is, or undefined when it is not in the log, reading from the first
+   * record at or after `since` (ms since the epoch). Rejects with RecordsUndecidedError when it
+   * cannot tell by the deadline.
+   */
+  find(wanted: readonly WantedRecord[], since: number, deadline: Deadline): Promise<(Delivery | undefined)[]>;
+}
+
+/** Whether the records are in the log could not be decided in time (or within the scan's bounds). */
+export class RecordsUndecidedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RecordsUndecidedError';
+  }
+}

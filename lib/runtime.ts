@@ -33,6 +33,7 @@ export function createRuntime(
   const orders = makeIdempotentPublishing({
     orders: makeOrderPublishing({ publisher, logger, metrics, now: Date.now }),
     store: table === undefined ? undefined : lazyDynamoDbStore({ table, region: config.awsRegion, settleMs }),
+    finder: publisher,
     // Recording an outcome after the deadline uses part of the margin kept before Lambda's timeout.
     policy: { ttlSeconds, keyRequired, settleMs, finishMs: Math.floor(config.deadlineMarginMs * 0.6) },
     logger,

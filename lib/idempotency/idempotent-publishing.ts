@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BatchReceipt } from '../contracts/schemas';
+import type { BatchReceipt, BatchRecordReceipt, OrderReceipt } from '../contracts/schemas';
 import { Deadline } from '../deadline';
 import {
   IdempotencyKeyInFlightError,
@@ -15,6 +15,7 @@ import type { Logger } from '../log';
 import type { IdempotencyMetrics } from '../metrics';
 import type { Order } from '../orders/schema';
 import { eventIdFor, type OrderPublishing, type PublishOptions } from '../publish';
+import { type Delivery, type RecordFinder, RecordsUndecidedError } from '../publisher';
 import { type Attempt, type Claim, type IdempotencyStore, LeaseLostError, type Operation, type StoredAnswer } from './store';
 
 /** What a publishing request is answered with: the status and body, and whether they were replayed. */
@@ -35,6 +36,8 @@ export interface IdempotentPublishingDeps {
   orders: OrderPublishing;
   /** Undefined without IDEMPOTENCY_TABLE: a key then only makes the event ids deterministic. */
   store: IdempotencyStore | undefined;
+  /** Reads the log for a retry after an unknown outcome; without it such a retry publishes again, with the same event ids. */
+  finder?: RecordFinder | undefined;
   policy: IdempotencyPolicy;
   logger: Pick<Logger, 'warn' | 'error'>;
   metrics: IdempotencyMetrics;
@@ -58,7 +61,16 @@ export function fingerprint(orders: readonly Order[]): string {
  * The publishing use case with Idempotency-Key behind a store: the first request with a key
  * publishes and its answer is stored; a retry gets that answer again, and writes nothing.
  */
-export function makeIdempotentPublishing({ orders, store, policy, logger, metrics, now }: IdempotentPublishingDeps) {
+/**
+ * How far before an earlier attempt began a retry reads the log from: its records carry the
+ * Lambda's clock as their create time, or the broker's on a LogAppendTime topic.
+ */
+const CLOCK_SKEW_MS = 5_000;
+
+/** How a request is answered once its key is claimed: `found` is where the log holds its orders, when a retry looked. */
+type AnswerWith = (found: (Delivery | undefined)[] | undefined) => Promise<{ answer: StoredAnswer; wroteNothing: boolean }>;
+
+export function makeIdempotentPublishing({ orders, store, finder, policy, logger, metrics, now }: IdempotentPublishingDeps) {
   /** Records an outcome; a failure to record it never changes the answer, which is Kafka's. */
   async function record(what: string, write: (deadline: Deadline) => Promise<void>, deadline: Deadline): Promise<void> {
     try {
@@ -125,19 +137,39 @@ export function makeIdempotentPublishing({ orders, store, policy, logger, metric
     );
   }
 
-  async function once(
-    operation: Operation,
-    batch: readonly Order[],
-    options: PublishOptions,
-    publish: () => Promise<StoredAnswer>,
-  ): Promise<Answer> {
+  /**
+   * Before a retry publishes after an unknown outcome (or a request that died holding the key),
+   * it asks the log whether the earlier attempts' records are there. Undecided by the deadline:
+   * the key goes back as it was, and the answer is a 504 again rather than a guess.
+   */
+  async function lookUp(batch: readonly Order[], key: string, operation: Operation, earlier: Attempt[], deadline: Deadline) {
+    if (!finder || earlier.length === 0) return undefined;
+    const started = now();
+    const wanted = batch.map((order, index) => ({
+      key: order.user_id,
+      eventId: eventIdFor(key, operation === 'batch' ? index : undefined),
+    }));
+    try {
+      const found = await finder.find(wanted, Math.min(...earlier.map((attempt) => attempt.startedAt)) - CLOCK_SKEW_MS, deadline);
+      metrics.reconciliation(found.some(Boolean) ? 'found' : 'not-found', now() - started);
+      return found;
+    } catch (error) {
+      if (!(error instanceof RecordsUndecidedError)) throw error;
+      metrics.reconciliation('undecided', now() - started);
+      throw new PublishOutcomeUnknownError(`Whether the earlier attempt wrote the record could not be decided: ${error.message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async function once(operation: Operation, batch: readonly Order[], options: PublishOptions, answerWith: AnswerWith): Promise<Answer> {
     const key = options.idempotencyKey;
     if (key === undefined && policy.keyRequired) {
       throw new IdempotencyKeyMissingError(
         'The Idempotency-Key header is required: a unique key per request, the same key when you retry it',
       );
     }
-    if (key === undefined || store === undefined) return { ...(await publish()), replayed: false };
+    if (key === undefined || store === undefined) return { ...(await answerWith(undefined)).answer, replayed: false };
 
     const { deadline } = options;
     const attempt: Attempt = { startedAt: now(), leaseUntil: deadline.at };
@@ -148,11 +180,12 @@ export function makeIdempotentPublishing({ orders, store, policy, logger, metric
     }
     if (claimed.outcome !== 'claimed') refuse(claimed, operation);
 
-    let answer: StoredAnswer;
+    let answered: { answer: StoredAnswer; wroteNothing: boolean };
     try {
-      answer = await publish();
+      answered = await answerWith(await lookUp(batch, key, operation, claimed.earlierAttempts, deadline));
     } catch (error) {
-      if (error instanceof KafkaUnavailableError || error instanceof PublishRejectedError) {
+      const undecided = error instanceof PublishOutcomeUnknownError && error.cause instanceof RecordsUndecidedError;
+      if (error instanceof KafkaUnavailableError || error instanceof PublishRejectedError || undecided) {
         // Nothing of this attempt was written.
         await record('release the key', (bound) => store.release(key, claimed.lease, claimed.earlierAttempts, bound), deadline);
       } else {
@@ -162,33 +195,85 @@ export function makeIdempotentPublishing({ orders, store, policy, logger, metric
           (bound) => store.markUnknown(key, claimed.lease, [...claimed.earlierAttempts, attempt], bound),
           deadline,
         );
-        if (error instanceof PublishOutcomeUnknownError)
-          error.retryAfterSeconds = Math.max(1, Math.ceil((deadline.at + policy.settleMs - now()) / 1000));
+      }
+      if (error instanceof PublishOutcomeUnknownError) {
+        // After this attempt's own lease and the settle time; an undecided look may try again at once.
+        error.retryAfterSeconds = undecided ? 1 : Math.max(1, Math.ceil((deadline.at + policy.settleMs - now()) / 1000));
       }
       throw error;
     }
-    await record('store the answer', (bound) => store.complete(key, claimed.lease, answer, bound), deadline);
-    return { ...answer, replayed: false };
+    await record('store the answer', (bound) => store.complete(key, claimed.lease, answered.answer, bound), deadline);
+    if (answered.wroteNothing) metrics.idempotentReplay();
+    return { ...answered.answer, replayed: answered.wroteNothing };
   }
+
+  /**
+   * Publishes the orders at `only`. When the log already holds the others, a failure to write
+   * these is their receipts' to tell (a 207), not the whole answer's.
+   */
+  async function publishOrFail(
+    batch: readonly Order[],
+    only: number[],
+    options: PublishOptions,
+    alone: boolean,
+  ): Promise<BatchRecordReceipt[]> {
+    try {
+      return await orders.publishOrders(batch, options, only);
+    } catch (error) {
+      if (alone || !(error instanceof Error)) throw error;
+      const retriable = (error as { retriable?: boolean }).retriable ?? false;
+      return only.map((index) => ({
+        status: 'failed',
+        key: (batch[index] as Order).user_id,
+        event_id: eventIdFor(options.idempotencyKey, index),
+        retriable,
+        reason: error.message,
+      }));
+    }
+  }
+
+  /** A receipt for an order found in the log, as its first publish would have answered. */
+  const foundReceipt = ({ topic, partition, offset, timestamp }: Delivery, order: Order, eventId: string): OrderReceipt => ({
+    topic,
+    partition,
+    offset,
+    timestamp,
+    key: order.user_id,
+    event_id: eventId,
+  });
 
   return {
     topic: orders.topic,
 
-    /** POST /orders: 201 with the receipt. */
+    /** POST /orders: 201 with the receipt (of the record found in the log, on a retry that found it there). */
     publishOrder(order: Order, options: PublishOptions): Promise<Answer> {
-      return once('order', [order], options, async () => ({
-        statusCode: 201,
-        body: JSON.stringify(await orders.publishOrder(order, options)),
-      }));
+      return once('order', [order], options, async (found) => {
+        const inLog = found?.[0];
+        const receipt = inLog ? foundReceipt(inLog, order, eventIdFor(options.idempotencyKey)) : await orders.publishOrder(order, options);
+        return { answer: { statusCode: 201, body: JSON.stringify(receipt) }, wroteNothing: inLog !== undefined };
+      });
     },
 
-    /** POST /orders/batch: 201 when every order was written, 207 when only some were. */
+    /**
+     * POST /orders/batch: 201 when every order was written, 207 when only some were. A retry
+     * that found some of the orders in the log publishes only the others.
+     */
     publishOrders(batch: readonly Order[], options: PublishOptions): Promise<Answer> {
-      return once('batch', batch, options, async () => {
-        const receipts = await orders.publishOrders(batch, options);
+      return once('batch', batch, options, async (found) => {
+        const missing = batch.map((_, index) => index).filter((index) => !found?.[index]);
+        const published = missing.length > 0 ? await publishOrFail(batch, missing, options, missing.length === batch.length) : [];
+        const receipts = batch.map((order, index): BatchRecordReceipt => {
+          const inLog = found?.[index];
+          if (!inLog) return published[missing.indexOf(index)] as BatchRecordReceipt;
+          const { partition, offset, timestamp, key, event_id } = foundReceipt(inLog, order, eventIdFor(options.idempotencyKey, index));
+          return { status: 'written', partition, offset, timestamp, key, event_id };
+        });
         const written = receipts.filter((receipt) => receipt.status === 'written').length;
         const body: BatchReceipt = { topic: orders.topic, written, failed: receipts.length - written, receipts };
-        return { statusCode: written === receipts.length ? 201 : 207, body: JSON.stringify(body) };
+        return {
+          answer: { statusCode: written === receipts.length ? 201 : 207, body: JSON.stringify(body) },
+          wroteNothing: missing.length === 0,
+        };
       });
     },
   };

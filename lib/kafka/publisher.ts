@@ -2,10 +2,11 @@ import { type Admin, type Kafka, type Message, Partitioners, type Producer, type
 import { beforeDeadline, type Deadline, DeadlineExceededError } from '../deadline';
 import { KafkaUnavailableError, type PublisherError, PublishOutcomeUnknownError } from '../errors';
 import type { Logger } from '../log';
-import type { Delivery, OutgoingMessage, Publisher, PublishResult } from '../publisher';
+import type { Delivery, OutgoingMessage, Publisher, PublishResult, RecordFinder, WantedRecord } from '../publisher';
 import type { ClientHooks, RetirableKafka } from './client';
 import { attemptMayHaveWritten, describeKafkaError, sendFailure } from './errors';
 import { LazyClient } from './lazy-client';
+import { KafkaRecordFinder } from './record-finder';
 
 /** How long a batch may group by partition metadata it already has. */
 const PARTITION_CACHE_MS = 30_000;
@@ -29,7 +30,7 @@ interface PartitionGroup {
  * its sequence numbers out of step with the broker, and a fresh producer id is the only safe reset
  * (the Java client bumps its epoch for the same reason).
  */
-export class KafkaPublisher implements Publisher {
+export class KafkaPublisher implements Publisher, RecordFinder {
   readonly producer: LazyClient<Producer>;
   /** Metadata for batches and the health check: kafkajs producers expose none. */
   readonly admin: LazyClient<Admin>;
@@ -37,6 +38,8 @@ export class KafkaPublisher implements Publisher {
   private ambiguousAttempts = 0;
   private partitionCache: { partitions: PartitionMetadata[]; fetchedAt: number } | undefined;
   private readonly partitioner = Partitioners.DefaultPartitioner();
+  /** Reads the log for retries after an unknown outcome: its own connections, kept warm like the others. */
+  readonly records: KafkaRecordFinder;
 
   constructor(
     kafka: (hooks?: ClientHooks) => Promise<RetirableKafka>,
@@ -61,6 +64,7 @@ export class KafkaPublisher implements Publisher {
       logger,
       onAuthenticationFailure,
     );
+    this.records = new KafkaRecordFinder(() => kafka(), topic, logger);
     this.admin = new LazyClient(
       'admin client',
       async () => {
@@ -145,9 +149,13 @@ export class KafkaPublisher implements Publisher {
     return { brokers: cluster.brokers.length, partitions: this.partitionCache.partitions.length };
   }
 
+  find(wanted: readonly WantedRecord[], since: number, deadline: Deadline): Promise<(Delivery | undefined)[]> {
+    return this.records.find(wanted, since, deadline);
+  }
+
   /** Disconnects the warm clients, as on SIGTERM; the next publish builds new ones. */
   async close(): Promise<void> {
-    await Promise.all([this.producer.close(), this.admin.close()]);
+    await Promise.all([this.producer.close(), this.admin.close(), this.records.close()]);
   }
 
   private buildProducer(kafka: Kafka): Producer {

@@ -179,12 +179,16 @@ export function processState(pid: number): string | undefined {
   }
 }
 
-/** Sends `signal` (after SIGCONT, in case it is paused) and waits for the exit; SIGKILL after the timeout. */
+/**
+ * Sends `signal` and waits for the exit; SIGKILL after the timeout. A paused JVM gets SIGCONT
+ * before SIGTERM, to shut down cleanly, but not before SIGKILL: even a moment's resume lets it
+ * serve the requests waiting in its sockets, and a kill must not.
+ */
 export async function stopProcess(topo: Topology, node: NodeLayout, signal: 'SIGTERM' | 'SIGKILL', timeoutMs: number): Promise<boolean> {
   const pid = runningPid(topo, node);
   if (!pid) return false;
   const gone = () => runningPid(topo, node) !== pid;
-  signalProcess(pid, 'SIGCONT');
+  if (signal === 'SIGTERM') signalProcess(pid, 'SIGCONT');
   signalProcess(pid, signal);
   if (!(await waitFor(gone, timeoutMs, 100))) {
     console.warn(`node ${node.id} (pid ${pid}) did not exit within ${seconds(timeoutMs)}; sending SIGKILL`);

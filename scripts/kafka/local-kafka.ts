@@ -195,6 +195,8 @@ export class LocalKafka {
       case 'stop':
       case 'kill': {
         await stopProcess(topo, node, action === 'kill' ? 'SIGKILL' : 'SIGTERM', 30_000);
+        // A killed JVM's other threads may hold its sockets a moment after its main one is gone.
+        await waitFor(async () => !(await this.anyPortOpen(node)), 10_000, 100);
         if (waitFenced && node.port) {
           const others = topo.nodes.filter((other) => other.port && other !== node).map((other) => `${HOST}:${other.port}`);
           await waitFor(async () => !((await registeredBrokers(others.join(','))) ?? [id]).includes(id), 30_000);
@@ -276,6 +278,11 @@ export class LocalKafka {
   private runningOverrides(topo: Topology): Record<string, string> {
     const file = path.join(topo.dir, 'overrides.json');
     return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  }
+
+  private async anyPortOpen(node: NodeLayout): Promise<boolean> {
+    for (const port of [node.port, node.scramPort, node.controllerPort]) if (port && (await portOpen(port))) return true;
+    return false;
   }
 
   private async assertPortsFree(nodes: readonly NodeLayout[]): Promise<void> {

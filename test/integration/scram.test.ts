@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makePublishOrderHandler } from '../../handlers/publish-order';
 import { parseConfig } from '../../lib/config';
+import { Deadline } from '../../lib/deadline';
 import { createRuntime } from '../../lib/runtime';
 import { testKafka } from '../../scripts/kafka/local-kafka';
 import { SCRAM } from '../../scripts/kafka/topology';
@@ -91,5 +92,30 @@ describe('SCRAM-SHA-512 with the secret from Secrets Manager, against the real b
       expect(text).not.toContain(WRONG_PASSWORD);
       expect(text).not.toContain(SCRAM_PASSWORD);
     }
+  });
+
+  it('reads the log over SCRAM, as a retry after a 504 does: finds a record by key and event id, and misses one that is not there', async () => {
+    // Prepare
+    secretsManager.setSecret(SECRET_ID, JSON.stringify({ username: SCRAM_USERNAME, password: SCRAM_PASSWORD }));
+    const runtime = scramRuntime();
+    const since = Date.now();
+    const published = await makePublishOrderHandler(runtime.publishDeps)(postEvent(exampleOrder()), lambdaContext());
+    expect(published.statusCode).toBe(201);
+    const receipt = JSON.parse(published.body);
+    // Act
+    const found = await runtime.publisher.find(
+      [
+        { key: 'user789', eventId: receipt.event_id },
+        { key: 'user789', eventId: '00000000-0000-4000-8000-000000000000' },
+      ],
+      since,
+      new Deadline(Date.now() + 5_000),
+    );
+    await runtime.publisher.close();
+    // Assess
+    expect(found).toEqual([
+      { topic: 'order-events', partition: receipt.partition, offset: receipt.offset, timestamp: receipt.timestamp },
+      undefined,
+    ]);
   });
 });

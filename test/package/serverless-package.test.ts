@@ -103,12 +103,12 @@ describe('sls package for production with MSK IAM', () => {
     }
   });
 
-  it('grants Connect and WriteDataIdempotently on the cluster, DescribeTopic and WriteData on the topic, nothing else', () => {
+  it('grants Connect and WriteDataIdempotently on the cluster, DescribeTopic, WriteData and ReadData on the topic, nothing else', () => {
     expect(kafkaStatements(iam.resources)).toEqual([
       { Effect: 'Allow', Action: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], Resource: CLUSTER_ARN },
       {
         Effect: 'Allow',
-        Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+        Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:ReadData'],
         Resource: 'arn:aws:kafka:eu-west-1:123456789012:topic/orders/0f3c2d1e-5b6a-4c1b-9a57-2d3c4b5a6e7f-3/order-events',
       },
     ]);

@@ -69,6 +69,9 @@ export class RecordingMetrics implements PublishMetrics {
   idempotencyStoreError(operation: string) {
     this.counted.push({ name: 'IdempotencyStoreErrors', value: 1, dimension: operation });
   }
+  reconciliation(outcome: string, latencyMs: number) {
+    this.counted.push({ name: 'Reconciliations', value: 1, dimension: outcome }, { name: 'ReconcileLatency', value: latencyMs });
+  }
   flush() {
     this.flushes++;
   }

@@ -19,7 +19,7 @@ import {
   type StoredAnswer,
 } from '../../../../lib/idempotency/store';
 import { makeOrderPublishing } from '../../../../lib/publish';
-import type { PublishResult } from '../../../../lib/publisher';
+import { type Delivery, type PublishResult, type RecordFinder, RecordsUndecidedError, type WantedRecord } from '../../../../lib/publisher';
 import { exampleOrder } from '../../../support/events';
 import { FakePublisher, RecordingLogger, RecordingMetrics } from '../../../support/fake-publisher';
 import { publishingFor, TEST_POLICY } from '../../../support/publishing';
@@ -50,13 +50,29 @@ class ScriptedStore implements IdempotencyStore {
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 
-function setup(store?: IdempotencyStore, answer?: (count: number) => PublishResult[], policy = TEST_POLICY) {
+function setup(store?: IdempotencyStore, answer?: (count: number) => PublishResult[], policy = TEST_POLICY, finder?: RecordFinder) {
   const publisher = new FakePublisher(answer ? (messages) => answer(messages.length) : undefined);
   const metrics = new RecordingMetrics();
   const logger = new RecordingLogger();
   const orders = makeOrderPublishing({ publisher, logger, metrics, now: () => NOW });
-  return { publisher, metrics, logger, publishing: publishingFor(orders, { store, metrics, logger, policy, now: () => NOW }) };
+  return { publisher, metrics, logger, publishing: publishingFor(orders, { store, finder, metrics, logger, policy, now: () => NOW }) };
 }
+
+/** A log that holds what the test says, and records what it was asked. */
+class ScriptedLog implements RecordFinder {
+  readonly asked: { wanted: readonly WantedRecord[]; since: number }[] = [];
+  constructor(private readonly holds: (wanted: WantedRecord, index: number) => Delivery | undefined | 'undecided') {}
+  async find(wanted: readonly WantedRecord[], since: number) {
+    this.asked.push({ wanted, since });
+    const found = wanted.map(this.holds);
+    if (found.includes('undecided')) throw new RecordsUndecidedError('the high watermark did not move');
+    return found as (Delivery | undefined)[];
+  }
+}
+
+const EARLIER = [{ startedAt: NOW - 30_000, leaseUntil: NOW - 20_000 }];
+const afterUnknown = () => new ScriptedStore({ outcome: 'claimed', lease: 'lease-2', earlierAttempts: EARLIER });
+const inLog = (offset: number): Delivery => ({ topic: 'order-events', partition: 1, offset, timestamp: '2026-11-26T09:59:40.000Z' });
 
 const options = (idempotencyKey?: string) => ({ idempotencyKey, deadline: new Deadline(NOW + 5_000, () => NOW) });
 const failWith = (error: PublisherError) => (count: number) =>
@@ -166,5 +182,67 @@ describe('the publishing use case with Idempotency-Key', () => {
     const { order_id, user_id, product, quantity, amount } = exampleOrder();
     expect(fingerprint([{ amount, quantity, product, user_id, order_id }])).toBe(fingerprint([exampleOrder()]));
     expect(fingerprint([{ ...exampleOrder(), quantity: 2 }])).not.toBe(fingerprint([exampleOrder()]));
+  });
+
+  describe('a retry after an unknown outcome', () => {
+    it('answers with the record found in the log, replayed, and writes nothing', async () => {
+      const store = afterUnknown();
+      const log = new ScriptedLog(() => inLog(41));
+      const { publishing, publisher, metrics } = setup(store, undefined, TEST_POLICY, log);
+      const answer = await publishing.publishOrder(exampleOrder(), options('k'));
+      expect(answer).toMatchObject({ statusCode: 201, replayed: true });
+      expect(JSON.parse(answer.body)).toEqual({ ...inLog(41), key: 'user789', event_id: expect.any(String) });
+      expect(publisher.sent).toEqual([]);
+      // From the first earlier attempt's start, less the clock skew allowed.
+      expect(log.asked[0]?.since).toBe((EARLIER[0]?.startedAt as number) - 5_000);
+      expect(store.calls.at(-1)?.method).toBe('complete');
+      expect(metrics.counted).toContainEqual({ name: 'Reconciliations', value: 1, dimension: 'found' });
+    });
+
+    it('publishes, with the same event id, what the log does not hold', async () => {
+      const log = new ScriptedLog(() => undefined);
+      const { publishing, publisher } = setup(afterUnknown(), undefined, TEST_POLICY, log);
+      const answer = await publishing.publishOrder(exampleOrder(), options('k'));
+      expect(answer).toMatchObject({ statusCode: 201, replayed: false });
+      expect(publisher.sent[0]?.[0]?.headers['event-id']).toBe(log.asked[0]?.wanted[0]?.eventId);
+    });
+
+    it('publishes only the orders of a batch that the log does not hold, and answers for all of them in order', async () => {
+      const log = new ScriptedLog((_, index) => (index === 1 ? inLog(7) : undefined));
+      const { publishing, publisher } = setup(afterUnknown(), undefined, TEST_POLICY, log);
+      const batch = [0, 1, 2].map((index) => ({ ...exampleOrder(), order_id: `o-${index}`, user_id: `u-${index}` }));
+      const answer = await publishing.publishOrders(batch, options('k'));
+      expect(publisher.sent[0]?.map((message) => message.key)).toEqual(['u-0', 'u-2']);
+      expect(publisher.sent[0]?.map((message) => message.headers['event-id'])).toEqual([
+        log.asked[0]?.wanted[0]?.eventId,
+        log.asked[0]?.wanted[2]?.eventId,
+      ]);
+      const body = JSON.parse(answer.body);
+      expect(body.receipts.map((receipt: { key: string; offset: number }) => [receipt.key, receipt.offset])).toEqual([
+        ['u-0', 0],
+        ['u-1', 7],
+        ['u-2', 1],
+      ]);
+      expect(answer).toMatchObject({ statusCode: 201, replayed: false });
+    });
+
+    it('answers 504 again when the log cannot tell in time, and gives the key back as it was', async () => {
+      const store = afterUnknown();
+      const { publishing, publisher } = setup(store, undefined, TEST_POLICY, new ScriptedLog(() => 'undecided'));
+      const error = (await publishing
+        .publishOrder(exampleOrder(), options('k'))
+        .catch((caught: unknown) => caught)) as PublishOutcomeUnknownError;
+      expect(error).toBeInstanceOf(PublishOutcomeUnknownError);
+      expect(error.retryAfterSeconds).toBe(1);
+      expect(publisher.sent).toEqual([]);
+      expect(store.calls.at(-1)).toEqual({ method: 'release', args: ['k', 'lease-2', EARLIER] });
+    });
+
+    it('does not read the log for a key claimed for the first time', async () => {
+      const log = new ScriptedLog(() => inLog(1));
+      const { publishing } = setup(new ScriptedStore(), undefined, TEST_POLICY, log);
+      await publishing.publishOrder(exampleOrder(), options('k'));
+      expect(log.asked).toEqual([]);
+    });
   });
 });
