@@ -1,5 +1,7 @@
 import { Partitioners } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LOCAL_AWS_ENV, type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/dynamodb/local-dynamodb';
+import { useLocalAwsEnv } from '../support/keyed-runtime';
 import { establishedConnectionsTo } from '../support/sockets';
 import { checkTopic, NO_VIOLATIONS, readWholeTopic, recoverySeconds, violations } from './support/checker';
 import {
@@ -43,8 +45,13 @@ interface CaseRun {
 async function prepareCase(slug: string): Promise<CaseRun> {
   const topic = await createFaultTopic(slug);
   await waitUntilHealthy(topic);
-  const environments = createEnvironments(timing.environments, { topic, publishTimeoutMs: timing.publishTimeoutMs });
-  const load = new SteadyLoad(environments, { users: userIds(timing.users), thinkTimeMs: timing.thinkTimeMs, orderIdPrefix: slug });
+  const environments = createEnvironments(timing.environments, { topic, publishTimeoutMs: timing.publishTimeoutMs, env: storeEnv() });
+  const load = new SteadyLoad(environments, {
+    users: userIds(timing.users),
+    thinkTimeMs: timing.thinkTimeMs,
+    orderIdPrefix: slug,
+    maxAttempts: timing.maxAttempts,
+  });
   return { topic, environments, load };
 }
 
@@ -87,9 +94,20 @@ async function busiestPartition(topic: string): Promise<{ partition: number; lea
   return { partition, leader: leader as BrokerId };
 }
 
-/** Answers sent after `from` and received by `until`. */
-const answeredWithin = (invocations: readonly Invocation[], from: number, until: number) =>
-  invocations.filter((invocation) => invocation.sentAt >= from && invocation.receivedAt <= until);
+/**
+ * Requests sent after `from` and answered by `until`, but the retries of an order whose earlier
+ * request got a 504: those first read the log, and answer from what they find there.
+ */
+function answeredWithin(invocations: readonly Invocation[], from: number, until: number): Invocation[] {
+  const unknownBefore = (invocation: Invocation) =>
+    invocations.some(
+      (other) =>
+        other.order.order_id === invocation.order.order_id &&
+        other.attempt < invocation.attempt &&
+        (other.status === 504 || other.status === 0),
+    );
+  return invocations.filter((invocation) => invocation.sentAt >= from && invocation.receivedAt <= until && !unknownBefore(invocation));
+}
 
 /** Every answer a 503 with Retry-After, by its deadline. */
 function expectAllUnavailableWithinDeadline(what: string, invocations: readonly Invocation[]) {
@@ -112,7 +130,13 @@ async function recoverAndTail(run: CaseRun, faultEndedAt: number) {
   await sleep(timing.tailMs);
 }
 
+/** The idempotency store of every environment: one dynalite, as the environments of a deploy share one table. */
+let dynamo: LocalDynamoDb;
+const storeEnv = () => ({ IDEMPOTENCY_TABLE: dynamo.env.IDEMPOTENCY_TABLE as string, AWS_REGION: LOCAL_AWS_ENV.AWS_REGION });
+
 beforeAll(async () => {
+  dynamo = await startLocalDynamoDb();
+  useLocalAwsEnv(dynamo);
   await allBrokersUp();
   // Topics of earlier runs: fewer partitions in every metadata answer, and nothing to keep.
   await deleteFaultTopics();
@@ -124,6 +148,8 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  await dynamo?.close();
+  vi.unstubAllEnvs();
   if (rows.length > 0) console.log(`Fault suite (${timing.scale}):\n${summaryTable(rows)}`);
   await deleteFaultTopics().catch(() => undefined);
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/dynamodb/local-dynamodb';
 import { type OfflineServer, startOffline } from '../support/offline';
 import { checkTopic, NO_VIOLATIONS, readWholeTopic, violations } from './support/checker';
 import { CLUSTER_BOOTSTRAP, createFaultTopic, deleteFaultTopics, waitUntilHealthy } from './support/fault-cluster';
@@ -38,11 +39,15 @@ function heldRate(invocations: readonly Invocation[]): number {
 
 let server: OfflineServer | undefined;
 let topic: string;
+let dynamo: LocalDynamoDb | undefined;
 
 beforeAll(async () => {
   topic = await createFaultTopic('http-load');
   await waitUntilHealthy(topic);
+  // The idempotency store, as npm run dev has it: every request carries a key.
+  dynamo = await startLocalDynamoDb();
   server = await startOffline({
+    env: dynamo.env,
     port: Number(process.env.FAULTS_OFFLINE_HTTP_PORT ?? 3300),
     brokers: CLUSTER_BOOTSTRAP,
     topic,
@@ -52,6 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
+  await dynamo?.close();
   if (topic) await deleteFaultTopics([topic]).catch(() => undefined);
 });
 

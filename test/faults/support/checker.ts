@@ -24,34 +24,42 @@ export async function readWholeTopic(topic: string, bootstrap = CLUSTER_BOOTSTRA
 }
 
 export interface CheckResult {
+  /** Orders placed: each with its first request and its retries under one Idempotency-Key. */
   requests: number;
+  /** Requests sent in all: the orders' first requests and their retries. */
+  attempts: number;
+  /** Orders retried at least once. */
+  retried: number;
+  /** Orders by their last answer. */
   success: number;
   clientError: number;
   unavailable: number;
   outcomeUnknown: number;
-  /** Any status but 2xx, 4xx, 503 and 504. */
+  /** Orders whose last request got no answer (status 0): outcome unknown, as a 504. */
+  noAnswer: number;
+  /** Any status but 2xx, 4xx, 409, 503 and 504, on any request. */
   other: number;
-  /** 2xx whose order is nowhere in the topic. */
+  /** 2xx orders nowhere in the topic. */
   lost: number;
-  /** Extra copies of 2xx or 504 orders. */
+  /** Records beyond the first of one order (one Idempotency-Key): what exactly once forbids. */
   duplicated: number;
-  /** 2xx whose record is in the topic, but not at the partition and offset of its receipt (or differs from what was sent). */
+  /** 2xx orders whose record is not at the partition and offset of their receipt (or differs from what was sent). */
   misplaced: number;
   /** Pairs of a user's consecutive 2xx orders that the topic holds in the other order. */
   outOfOrder: number;
-  /** Requests the client gave up on without an answer (status 0): outcome unknown, as a 504. */
-  noAnswer: number;
-  /** 504s whose order is in the topic (once): allowed, the outcome was unknown. */
+  /** Orders with a 504 (or no answer) on some request whose record is in the topic. */
   unknownWritten: number;
-  /** Of those, how many the broker appended after the 504 was answered, and the latest by how long (ms). */
+  /** Of those, records the broker appended after that answer and before the next request of the order (or with none after it), and the latest by how long (ms). */
   unknownWrittenAfterAnswer: number;
   unknownWrittenLatestMs: number;
   /** Of those, how many landed behind a later 2xx order of the same user. */
   unknownWrittenBehindLaterOrder: number;
-  /** 503s whose order is in the topic: a 503 promises nothing was written. */
+  /** Orders answered only 503 (nothing written, every time) whose record is in the topic. */
   unavailableWritten: number;
-  /** Records in the topic that no 2xx, 503 or 504 order explains. */
+  /** Records in the topic that no order explains (or a 4xx order has). */
   unexplained: number;
+  /** Per key: how many keys the topic holds 0, 1, or more records of. */
+  keysWithRecords: { none: number; one: number; more: number };
   /** Evidence for each problem, to print when a check fails. */
   problems: string[];
 }
@@ -66,18 +74,23 @@ const orderIdOf = (record: TopicRecord): string | undefined => {
   }
 };
 
+const isUnknown = (status: number) => status === 504 || status === 0;
+
 /**
- * The promise of the product, checked against the topic:
- * - every 2xx order is in the topic exactly once, at the partition and offset of its receipt,
- *   with the value, key and event id that were sent and acknowledged;
- * - each user's 2xx orders appear in the order their responses were received (one request per
- *   user in flight at a time, so this is also the order they were sent);
- * - every answer is 2xx, 4xx, 503 or 504; a 504'd order is in the topic at most once, a 503'd one not at all
- *   (a request left without any answer, status 0, counts as a 504).
+ * The promise of the product, checked against the topic, per order (a shop's request with its
+ * retries under one Idempotency-Key):
+ * - every order answered 2xx in the end is in the topic exactly once, at the partition and
+ *   offset of its receipt, with the value, key and event id that were sent and acknowledged;
+ * - no order is in the topic twice, whatever its answers were;
+ * - each user's 2xx orders appear in the order their answers were received (one order per user
+ *   in flight at a time, so this is also the order they were placed);
+ * - every answer is 2xx, 4xx, 409, 503 or 504; an order answered only 503 is not in the topic.
  */
 export function checkTopic(invocations: readonly Invocation[], records: readonly TopicRecord[]): CheckResult {
   const result: CheckResult = {
-    requests: invocations.length,
+    requests: 0,
+    attempts: invocations.length,
+    retried: 0,
     success: 0,
     clientError: 0,
     unavailable: 0,
@@ -94,6 +107,7 @@ export function checkTopic(invocations: readonly Invocation[], records: readonly
     unknownWrittenBehindLaterOrder: 0,
     unavailableWritten: 0,
     unexplained: 0,
+    keysWithRecords: { none: 0, one: 0, more: 0 },
     problems: [],
   };
   const recordsByOrder = new Map<string, TopicRecord[]>();
@@ -101,30 +115,67 @@ export function checkTopic(invocations: readonly Invocation[], records: readonly
     const orderId = orderIdOf(record) ?? `(unreadable at ${record.partition}:${record.offset})`;
     recordsByOrder.set(orderId, [...(recordsByOrder.get(orderId) ?? []), record]);
   }
-  const explained = new Set<string>();
+  const attemptsByOrder = new Map<string, Invocation[]>();
+  for (const invocation of [...invocations].sort((a, b) => a.seq - b.seq || a.attempt - b.attempt)) {
+    attemptsByOrder.set(invocation.order.order_id, [...(attemptsByOrder.get(invocation.order.order_id) ?? []), invocation]);
+  }
   const placeOf = new Map<Invocation, TopicRecord>();
   const unknownPlaces: { invocation: Invocation; record: TopicRecord }[] = [];
 
-  for (const invocation of invocations) {
-    const { order, status } = invocation;
-    const found = recordsByOrder.get(order.order_id) ?? [];
+  for (const [orderId, attempts] of attemptsByOrder) {
+    const last = attempts.at(-1) as Invocation;
+    const { order, status } = last;
+    const found = recordsByOrder.get(orderId) ?? [];
     const where = found.map((record) => `${record.partition}:${record.offset}`).join(', ') || 'nowhere';
-    explained.add(order.order_id);
+    result.requests++;
+    if (attempts.length > 1) result.retried++;
+    if (found.length === 0) result.keysWithRecords.none++;
+    else if (found.length === 1) result.keysWithRecords.one++;
+    else result.keysWithRecords.more++;
+    if (found.length > 1) {
+      result.duplicated += found.length - 1;
+      result.problems.push(`duplicated: ${orderId} (answers ${attempts.map((attempt) => attempt.status).join(', ')}) is at ${where}`);
+    }
+    for (const attempt of attempts) {
+      const known =
+        isSuccess(attempt.status) ||
+        isUnknown(attempt.status) ||
+        [409, 503].includes(attempt.status) ||
+        (attempt.status >= 400 && attempt.status < 500);
+      if (!known) {
+        result.other++;
+        result.problems.push(`status ${attempt.status} for ${orderId}: ${JSON.stringify(attempt.body)}`);
+      }
+    }
+    // A 504 (or a lost answer) on any request: its record may be there, once; say when it was appended.
+    const unknownAt = attempts.findIndex((attempt) => isUnknown(attempt.status));
+    const [record] = found;
+    if (unknownAt >= 0 && record) {
+      result.unknownWritten++;
+      unknownPlaces.push({ invocation: attempts[unknownAt] as Invocation, record });
+      if (record.timestampType === 'LogAppendTime') {
+        for (const [index, attempt] of attempts.entries()) {
+          if (!isUnknown(attempt.status)) continue;
+          const next = attempts[index + 1];
+          const lateMs = record.timestamp - attempt.receivedAt;
+          if (lateMs > 0 && (!next || record.timestamp < next.sentAt)) {
+            result.unknownWrittenAfterAnswer++;
+            result.unknownWrittenLatestMs = Math.max(result.unknownWrittenLatestMs, lateMs);
+          }
+        }
+      }
+    }
     if (isSuccess(status)) {
       result.success++;
-      const receipt = invocation.body as Receipt;
+      const receipt = last.body as Receipt;
       if (found.length === 0) {
         result.lost++;
         result.problems.push(
-          `lost: ${order.order_id} of ${order.user_id} got ${status} at ${receipt.partition}:${receipt.offset}, not in the topic`,
+          `lost: ${orderId} of ${order.user_id} got ${status} at ${receipt.partition}:${receipt.offset}, not in the topic`,
         );
         continue;
       }
-      if (found.length > 1) {
-        result.duplicated += found.length - 1;
-        result.problems.push(`duplicated: ${order.order_id} (${status}) is at ${where}`);
-      }
-      const atReceipt = found.find((record) => record.partition === receipt.partition && record.offset === receipt.offset);
+      const atReceipt = found.find((candidate) => candidate.partition === receipt.partition && candidate.offset === receipt.offset);
       const faithful =
         atReceipt !== undefined &&
         atReceipt.key === order.user_id &&
@@ -132,48 +183,29 @@ export function checkTopic(invocations: readonly Invocation[], records: readonly
         headerValue(atReceipt, 'event-id') === receipt.event_id;
       if (!faithful) {
         result.misplaced++;
-        result.problems.push(
-          `misplaced: ${order.order_id}'s receipt names ${receipt.partition}:${receipt.offset}, the record is at ${where}`,
-        );
+        result.problems.push(`misplaced: ${orderId}'s receipt names ${receipt.partition}:${receipt.offset}, the record is at ${where}`);
       }
-      placeOf.set(invocation, atReceipt ?? (found[0] as TopicRecord));
-    } else if (status === 503) {
+      placeOf.set(last, atReceipt ?? (found[0] as TopicRecord));
+    } else if (status === 503 || status === 409) {
       result.unavailable++;
-      if (found.length > 0) {
+      if (found.length > 0 && attempts.every((attempt) => attempt.status === 503)) {
         result.unavailableWritten++;
-        result.problems.push(`503 yet written: ${order.order_id} is at ${where} (${JSON.stringify(invocation.body)})`);
+        result.problems.push(`503 yet written: ${orderId} is at ${where} (${JSON.stringify(last.body)})`);
       }
-    } else if (status === 504 || status === 0) {
+    } else if (isUnknown(status)) {
       if (status === 504) result.outcomeUnknown++;
       else result.noAnswer++;
-      const [record] = found;
-      if (record) {
-        result.unknownWritten++;
-        const lateMs = record.timestampType === 'LogAppendTime' ? record.timestamp - invocation.receivedAt : 0;
-        if (lateMs > 0) {
-          result.unknownWrittenAfterAnswer++;
-          result.unknownWrittenLatestMs = Math.max(result.unknownWrittenLatestMs, lateMs);
-        }
-        unknownPlaces.push({ invocation, record });
-      }
-      if (found.length > 1) {
-        result.duplicated += found.length - 1;
-        result.problems.push(`duplicated: ${order.order_id} (504) is at ${where}`);
-      }
     } else if (status >= 400 && status < 500) {
       result.clientError++;
       if (found.length > 0) {
         result.unexplained += found.length;
-        result.problems.push(`${status} yet written: ${order.order_id} is at ${where}`);
+        result.problems.push(`${status} yet written: ${orderId} is at ${where}`);
       }
-    } else {
-      result.other++;
-      result.problems.push(`status ${status} for ${order.order_id}: ${JSON.stringify(invocation.body)}`);
     }
   }
 
   for (const [orderId, found] of recordsByOrder) {
-    if (!explained.has(orderId)) {
+    if (!attemptsByOrder.has(orderId)) {
       result.unexplained += found.length;
       result.problems.push(`unexplained record ${orderId} at ${found.map((record) => `${record.partition}:${record.offset}`).join(', ')}`);
     }
@@ -181,8 +213,7 @@ export function checkTopic(invocations: readonly Invocation[], records: readonly
 
   // Per user: 2xx orders in the order their answers came back must sit at increasing offsets of one partition.
   const successesByUser = new Map<string, Invocation[]>();
-  for (const invocation of invocations) {
-    if (!isSuccess(invocation.status)) continue;
+  for (const invocation of placeOf.keys()) {
     successesByUser.set(invocation.order.user_id, [...(successesByUser.get(invocation.order.user_id) ?? []), invocation]);
   }
   for (const [userId, successes] of successesByUser) {
@@ -199,9 +230,9 @@ export function checkTopic(invocations: readonly Invocation[], records: readonly
       }
     }
   }
-  // A 504'd record written behind a 2xx order that the same user placed after the 504.
+  // A record of an order with a 504, written behind a 2xx order that the same user placed after that 504.
   for (const { invocation, record } of unknownPlaces) {
-    const laterSuccesses = (successesByUser.get(invocation.order.user_id) ?? []).filter((later) => later.sentAt >= invocation.receivedAt);
+    const laterSuccesses = (successesByUser.get(invocation.order.user_id) ?? []).filter((later) => later.seq > invocation.seq);
     if (laterSuccesses.some((later) => (placeOf.get(later)?.offset ?? Number.POSITIVE_INFINITY) < record.offset)) {
       result.unknownWrittenBehindLaterOrder++;
     }
@@ -226,8 +257,8 @@ export const NO_VIOLATIONS = {
 };
 
 /**
- * Seconds from the end of the fault until the last failed answer (anything but 2xx); 0 when no
- * answer failed after the fault ended.
+ * Seconds from the end of the fault until the last failed answer (anything but 2xx, retries
+ * included); 0 when no answer failed after the fault ended.
  */
 export function recoverySeconds(invocations: readonly Invocation[], faultEndedAt: number): number {
   const lastFailure = invocations.reduce(

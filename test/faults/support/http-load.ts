@@ -90,7 +90,8 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<{ result: A
     let pending: { order: Order; seq: number; sentAt: number } | undefined;
     const giveUp = () => {
       // A new request while one is unanswered: autocannon reconnected after an error or a timeout.
-      if (pending) invocations.push({ ...pending, environment: connection, receivedAt: Date.now(), deadlineMs: 0, status: 0, body: null });
+      if (pending)
+        invocations.push({ ...pending, attempt: 1, environment: connection, receivedAt: Date.now(), deadlineMs: 0, status: 0, body: null });
       pending = undefined;
     };
     client.setRequests([
@@ -113,7 +114,15 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<{ result: A
           try {
             parsed = JSON.parse(body);
           } catch {}
-          invocations.push({ ...pending, environment: connection, receivedAt: Date.now(), deadlineMs: 0, status, body: parsed });
+          invocations.push({
+            ...pending,
+            attempt: 1,
+            environment: connection,
+            receivedAt: Date.now(),
+            deadlineMs: 0,
+            status,
+            body: parsed,
+          });
           pending = undefined;
         },
       },

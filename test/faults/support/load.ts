@@ -12,8 +12,10 @@ const DEADLINE_MARGIN_MS = 500;
 
 /** One request and what it got back, as a client would record it. */
 export interface Invocation {
-  /** The order in which requests were sent, over the whole case. */
+  /** The order in which orders were placed, over the whole case: a retry has its order's. */
   seq: number;
+  /** 1 for the first request of an order, then 2, 3… for its retries with the same Idempotency-Key. */
+  attempt: number;
   environment: number;
   order: Order;
   sentAt: number;
@@ -22,6 +24,8 @@ export interface Invocation {
   deadlineMs: number;
   status: number;
   body: unknown;
+  /** The answer's Retry-After, in ms. */
+  retryAfterMs?: number;
 }
 
 /** The receipt of a 201: where Kafka put the record. */
@@ -37,6 +41,8 @@ export interface EnvironmentOptions {
   topic: string;
   publishTimeoutMs: number;
   bootstrap?: string;
+  /** More configuration: the idempotency store's (IDEMPOTENCY_TABLE, IDEMPOTENCY_SETTLE_MS…). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -60,6 +66,7 @@ export class ExecutionEnvironment {
         PUBLISH_TIMEOUT_MS: String(options.publishTimeoutMs),
         DEADLINE_MARGIN_MS: String(DEADLINE_MARGIN_MS),
         LOG_LEVEL: 'SILENT',
+        ...options.env,
       }),
     );
     this.handler = makePublishOrderHandler(this.runtime.publishDeps);
@@ -69,7 +76,7 @@ export class ExecutionEnvironment {
     return Math.min(this.options.publishTimeoutMs, LAMBDA_REMAINING_MS - DEADLINE_MARGIN_MS);
   }
 
-  async invoke(order: Order, seq: number): Promise<Invocation> {
+  async invoke(order: Order, seq: number, attempt = 1): Promise<Invocation> {
     if (this.busy) throw new Error(`Environment ${this.id} got a second invocation while busy; Lambda never does that`);
     this.busy = true;
     // An Idempotency-Key, as a careful client sends: the event id then follows from it.
@@ -82,8 +89,11 @@ export class ExecutionEnvironment {
       this.busy = false;
     }
     const receivedAt = Date.now();
+    const retryAfter = Number(response.headers?.['retry-after']);
     return {
       seq,
+      attempt,
+      ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}),
       environment: this.id,
       order,
       sentAt,
@@ -124,8 +134,13 @@ export function orderFor(prefix: string, seq: number, userId: string): Order {
   };
 }
 
+/** Answers a shop retries with the same Idempotency-Key: nothing written (503), outcome unknown (504), in flight (409), no answer. */
+export const RETRIED_STATUSES: ReadonlySet<number> = new Set([0, 409, 503, 504]);
+
 export interface LoadOptions {
   users: readonly string[];
+  /** Requests per order at most: the first and its retries (a shop gives up after that). */
+  maxAttempts?: number;
   /** Each environment waits this long (±50%) after an answer before it takes the next request. */
   thinkTimeMs: number;
   orderIdPrefix: string;
@@ -175,7 +190,7 @@ export class SteadyLoad {
     return this.invocations;
   }
 
-  /** One request per environment, all at once (for the idle case: each environment's first call after the idle). */
+  /** One order per environment, all at once (for the idle case: each environment's first call after the idle); their first requests. */
   async invokeEachOnce(): Promise<Invocation[]> {
     if (this.running) throw new Error('invokeEachOnce while the steady load runs');
     return Promise.all(this.environments.map((environment) => this.send(environment)));
@@ -217,17 +232,28 @@ export class SteadyLoad {
     }
   }
 
+  /**
+   * Places one order, as a shop does: it retries a 503, 504, 409 or a lost answer with the same
+   * Idempotency-Key after the answer's Retry-After, up to maxAttempts, and the user places their
+   * next order only once this one is settled. Resolves with the order's first request.
+   */
   private async send(environment: ExecutionEnvironment): Promise<Invocation> {
     const userId = this.idleUsers.shift();
     if (userId === undefined) throw new Error('No idle user: more environments than users');
     if (this.usersInFlight.has(userId)) throw new Error(`${userId} already has a request in flight`);
     this.usersInFlight.add(userId);
     const seq = this.seq++;
+    const order = orderFor(this.options.orderIdPrefix, seq, userId);
     try {
-      const invocation = await environment.invoke(orderFor(this.options.orderIdPrefix, seq, userId), seq);
-      this.invocations.push(invocation);
-      for (const wake of this.waiters) wake();
-      return invocation;
+      let first: Invocation | undefined;
+      for (let attempt = 1; ; attempt++) {
+        const invocation = await environment.invoke(order, seq, attempt);
+        first ??= invocation;
+        this.invocations.push(invocation);
+        for (const wake of this.waiters) wake();
+        if (!RETRIED_STATUSES.has(invocation.status) || attempt >= (this.options.maxAttempts ?? 1)) return first;
+        await sleep((invocation.retryAfterMs ?? 1_000) * (1 + Math.random() * 0.2));
+      }
     } finally {
       this.usersInFlight.delete(userId);
       this.idleUsers.push(userId);

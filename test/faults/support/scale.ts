@@ -33,6 +33,8 @@ export interface FaultSuiteTiming {
   tailMs: number;
   /** Generated bad bodies through the real handlers (at least 10,000 in full). */
   badBodies: number;
+  /** Requests per order at most, as a shop that retries 503, 504, 409 and lost answers with the same key. */
+  maxAttempts: number;
 }
 
 const TIMINGS: Record<FaultSuiteScale, FaultSuiteTiming> = {
@@ -51,6 +53,7 @@ const TIMINGS: Record<FaultSuiteScale, FaultSuiteTiming> = {
     successStreak: 40,
     tailMs: 5_000,
     badBodies: 10_000,
+    maxAttempts: 8,
   },
   short: {
     scale: 'short',
@@ -67,6 +70,7 @@ const TIMINGS: Record<FaultSuiteScale, FaultSuiteTiming> = {
     successStreak: 20,
     tailMs: 1_500,
     badBodies: 1_000,
+    maxAttempts: 8,
   },
 };
 

@@ -9,11 +9,13 @@ export interface CaseRow {
 
 const COLUMNS: [string, (row: CaseRow) => string | number][] = [
   ['case', (row) => row.name],
-  ['requests', (row) => row.check.requests],
+  ['orders', (row) => row.check.requests],
+  ['requests', (row) => row.check.attempts],
+  ['retried', (row) => row.check.retried],
   ['2xx', (row) => row.check.success],
   ['4xx', (row) => row.check.clientError],
-  ['503', (row) => row.check.unavailable],
-  ['504', (row) => row.check.outcomeUnknown],
+  ['503/409 at last', (row) => row.check.unavailable],
+  ['504 at last', (row) => row.check.outcomeUnknown + row.check.noAnswer],
   ['other', (row) => row.check.other],
   ['lost', (row) => row.check.lost],
   ['duplicated', (row) => row.check.duplicated],
@@ -23,6 +25,10 @@ const COLUMNS: [string, (row: CaseRow) => string | number][] = [
   ['504 written after answer', (row) => row.check.unknownWrittenAfterAnswer],
   ['503 in topic', (row) => row.check.unavailableWritten],
   ['unexplained', (row) => row.check.unexplained],
+  [
+    'keys with 0 / 1 / >1 records',
+    (row) => `${row.check.keysWithRecords.none} / ${row.check.keysWithRecords.one} / ${row.check.keysWithRecords.more}`,
+  ],
   ['recovery (s)', (row) => (row.recoverySeconds === null ? '-' : row.recoverySeconds.toFixed(1))],
 ];
 
