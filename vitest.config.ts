@@ -70,8 +70,8 @@ export default defineConfig({
       },
       {
         test: {
-          // Against the tests' three-broker cluster, after the single broker's tests; its files stop and
-          // pause brokers, one file at a time.
+          // Against the tests' three-broker cluster, beside the disruptive project (which only touches
+          // the single node); its files stop and pause brokers, one file at a time.
           name: 'cluster',
           poolOptions: { forks: { singleFork: true } },
           include: ['test/cluster/**/*.test.ts'],
@@ -79,7 +79,7 @@ export default defineConfig({
           env: quiet,
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          sequence: { groupOrder: 4 },
+          sequence: { groupOrder: 3 },
         },
       },
       {
@@ -93,7 +93,7 @@ export default defineConfig({
           env: { ...quiet, FAULT_SUITE_SCALE: 'short' },
           testTimeout: 300_000,
           hookTimeout: 300_000,
-          sequence: { groupOrder: 5 },
+          sequence: { groupOrder: 4 },
         },
       },
     ],

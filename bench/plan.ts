@@ -1,6 +1,6 @@
 /** What `npm run bench` runs, and how much of it. */
 
-export const CASE_IDS = ['warm', 'cpu', 'connect', 'http', 'batch', 'cold', 'memory'] as const;
+export const CASE_IDS = ['warm', 'cpu', 'connect', 'http', 'batch', 'cold', 'memory', 'keys'] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 
 export interface BenchPlan {
@@ -31,6 +31,10 @@ export interface BenchPlan {
   coldStarts: number;
   /** Case 6: publishes through one warm handler process. */
   memoryPublishes: number;
+  /** Case 7: single orders with a new Idempotency-Key each, taking turns with orders without one. */
+  keyIterations: number;
+  /** Case 7: retries after a 504, of each kind (found in the log, not found). */
+  reconcileIterations: number;
 }
 
 /** Sized so that the full run takes about 5 minutes on 2 cores, broker start included. */
@@ -53,6 +57,8 @@ export const FULL_PLAN: BenchPlan = {
   oneBatchJvm: true,
   coldStarts: 20,
   memoryPublishes: 10_000,
+  keyIterations: 2_000,
+  reconcileIterations: 300,
 };
 
 /** Every code path once or a few times: keeps the bench from rotting (test/…/bench-smoke.test.ts). */
@@ -73,6 +79,8 @@ export const SMOKE_PLAN: BenchPlan = {
   oneBatchJvm: false,
   coldStarts: 2,
   memoryPublishes: 200,
+  keyIterations: 10,
+  reconcileIterations: 3,
 };
 
 export interface CliOptions {

@@ -9,6 +9,7 @@ import { measureColdStart, measureMemory, type PackagedService, packageService }
 import type { ConnectResult } from './cases/connect.child';
 import type { CpuResult } from './cases/cpu.child';
 import { measureHttp } from './cases/http';
+import type { KeysResult } from './cases/keys.child';
 import type { KafkaCaseInput } from './cases/shared';
 import type { SingleResult } from './cases/single.child';
 import { type CaseId, parseArgs, UsageError } from './plan';
@@ -119,6 +120,13 @@ async function runCases(results: BenchResults, broker: Broker, progress: Progres
           onProgress: (done, total, detail) => progress.update(done, total, detail),
         });
         return `${Math.round(results.http.sequential.requestsPerSecond)} req/s sequential, ${Math.round(results.http.concurrent.requestsPerSecond)} req/s concurrent`;
+      },
+    },
+    keys: {
+      title: `7 · Idempotency-Key on dynalite: ${plan.keyIterations} orders with and without a key, ${plan.reconcileIterations} retries after a 504 of each kind`,
+      run: async () => {
+        results.keys = await child<KeysResult>('keys.child.ts');
+        return `p50 ${results.keys.withKey.latency.p50.toFixed(2)} ms with a key vs ${results.keys.withoutKey.latency.p50.toFixed(2)} ms without`;
       },
     },
     cold: {

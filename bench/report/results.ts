@@ -4,6 +4,7 @@ import type { ColdStartResult, MemoryResult } from '../cases/bundle';
 import type { ConnectResult } from '../cases/connect.child';
 import type { CpuResult } from '../cases/cpu.child';
 import type { HttpResult } from '../cases/http';
+import type { KeysResult } from '../cases/keys.child';
 import type { SingleResult } from '../cases/single.child';
 import type { BenchPlan, CaseId } from '../plan';
 import type { MachineInfo } from '../support/machine';
@@ -23,6 +24,7 @@ export interface BenchResults {
   batch?: { node?: BatchResult; references: ReferenceRate[]; confluent: string };
   cold?: ColdStartResult;
   memory?: MemoryResult;
+  keys?: KeysResult;
   /** Cases that could not finish, and why: the others still ran. */
   failures: { case: CaseId; message: string }[];
 }

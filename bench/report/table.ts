@@ -214,6 +214,35 @@ function memoryRows({ memory }: BenchResults): Row[] {
   ];
 }
 
+function keyRows({ keys }: BenchResults): Row[] {
+  if (!keys) return [];
+  const cost = (summary: { latency: { p50: number; p99: number } }) =>
+    `+${(summary.latency.p50 - keys.withoutKey.latency.p50).toFixed(2)} ms at p50, +${(summary.latency.p99 - keys.withoutKey.latency.p99).toFixed(2)} ms at p99 over no key`;
+  return [
+    row({ case: '7', what: 'warm handler, no Idempotency-Key (reference)', ...latencyCells(keys.withoutKey.latency) }),
+    row({
+      case: '7',
+      what: 'warm handler, a new key each (store on dynalite)',
+      ...latencyCells(keys.withKey.latency),
+      // dynalite runs in the same process: its CPU would count as the handler's.
+      measure: 'two store requests: a conditional put, then an update',
+      beside: cost(keys.withKey),
+    }),
+    row({
+      case: '7',
+      what: 'retry after a 504, record found in the log',
+      ...latencyCells(keys.retryFound.latency),
+      beside: cost(keys.retryFound),
+    }),
+    row({
+      case: '7',
+      what: 'retry after a 504, not found: read, then publish',
+      ...latencyCells(keys.retryNotFound.latency),
+      beside: cost(keys.retryNotFound),
+    }),
+  ];
+}
+
 export function buildRows(results: BenchResults): Row[] {
   return [
     ...singleRows(results),
@@ -222,6 +251,7 @@ export function buildRows(results: BenchResults): Row[] {
     ...batchRows(results),
     ...coldRows(results),
     ...memoryRows(results),
+    ...keyRows(results),
     ...results.failures.map((failure) =>
       row({ case: '!', what: `case "${failure.case}" failed`, measure: failure.message.split('\n')[0] ?? '' }),
     ),

@@ -2,8 +2,21 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Not copied: dependencies (linked instead), state, and everything the build or a run writes. */
-const LEFT_OUT = new Set(['node_modules', '.git', '.kafka', '.esbuild', '.serverless', 'coverage', path.join('bench', 'results')]);
+/**
+ * Not copied: dependencies (linked instead), the local services' state (a broker deletes files
+ * there while the copy runs), and everything a build or a run writes.
+ */
+const LEFT_OUT = new Set([
+  'node_modules',
+  '.git',
+  '.kafka',
+  '.kafka-test',
+  '.dynamodb',
+  '.serverless',
+  'coverage',
+  path.join('bench', 'results'),
+]);
+const leftOut = (relative: string) => LEFT_OUT.has(relative) || /^\.esbuild/.test(relative);
 
 /**
  * A copy of the service in a scratch folder, for `serverless package` and `serverless offline`.
@@ -15,7 +28,7 @@ export function stageService(repoRoot: string): { dir: string; remove: () => voi
   const dir = mkdtempSync(path.join(os.tmpdir(), 'order-publisher-bench-'));
   cpSync(repoRoot, dir, {
     recursive: true,
-    filter: (source) => !LEFT_OUT.has(path.relative(repoRoot, source)),
+    filter: (source) => !leftOut(path.relative(repoRoot, source)),
   });
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
