@@ -69,13 +69,13 @@ export function publishOrderFunction(service: PackagedService): PackagedFunction
 }
 
 /**
- * A plain Node process (no TypeScript loader) with only the function's environment, as Lambda
- * starts it. NODE_PATH stands in for the AWS SDK that the Lambda runtime provides and that the
- * bundle leaves out (serverless.yml: esbuild exclude @aws-sdk/*).
+ * A plain Node process (no TypeScript loader) with only the function's environment, and the
+ * region Lambda's runtime sets, as Lambda starts it. NODE_PATH stands in for the AWS SDK that the
+ * Lambda runtime provides and that the bundle leaves out (serverless.yml: esbuild exclude @aws-sdk/*).
  */
 function spawnProbe(probe: string, args: string[], fn: PackagedFunction, repoRoot: string, nodeFlags: string[] = []): ChildProcess {
   return spawn(process.execPath, [...nodeFlags, probe, ...args], {
-    env: { PATH: process.env.PATH ?? '', NODE_PATH: path.join(repoRoot, 'node_modules'), ...fn.env },
+    env: { PATH: process.env.PATH ?? '', NODE_PATH: path.join(repoRoot, 'node_modules'), AWS_REGION: 'eu-west-1', ...fn.env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
 }
