@@ -90,8 +90,8 @@ afterAll(() => {
 });
 
 describe('sls package for production with MSK IAM', () => {
-  it.each(FUNCTIONS)('%s runs on nodejs22.x, arm64, with active tracing', (name) => {
-    expect(fn(iam.resources, name)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+  it.each(FUNCTIONS)('%s runs on nodejs24.x, arm64, with active tracing', (name) => {
+    expect(fn(iam.resources, name)).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
   });
 
   it("runs every function in the cluster's VPC", () => {
@@ -149,7 +149,7 @@ describe('sls package for production with MSK IAM', () => {
     }
   });
 
-  it('warns about nothing but the nodejs22.x runtime name that serverless 3.40 does not know', () => {
+  it('warns about nothing but the nodejs24.x runtime name that serverless 3.40 does not know', () => {
     const warnings = iam.output.split('\n').filter((line) => /warn/i.test(line));
     expect(warnings).toEqual(['Warning: Invalid configuration encountered']);
     expect(iam.output).toContain("at 'provider.runtime'");
