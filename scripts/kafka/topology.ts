@@ -25,16 +25,20 @@ export interface Instance {
   portOffset: number;
 }
 
-export function instanceFromEnv(env: NodeJS.ProcessEnv = process.env): Instance {
-  const portOffset = Number(env.KAFKA_PORT_OFFSET ?? 0);
+export function instanceFromEnv(env: NodeJS.ProcessEnv = process.env, prefix = 'KAFKA', defaults = { stateDir: '.kafka', portOffset: 0 }): Instance {
+  const offsetVariable = `${prefix}_PORT_OFFSET`;
+  const portOffset = Number(env[offsetVariable] ?? defaults.portOffset);
   if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 30_000) {
-    throw new Error(`KAFKA_PORT_OFFSET=${env.KAFKA_PORT_OFFSET}: a whole number from 0 to 30000`);
+    throw new Error(`${offsetVariable}=${env[offsetVariable]}: a whole number from 0 to 30000`);
   }
-  return { stateDir: path.resolve(env.KAFKA_STATE_DIR || path.join(ROOT, '.kafka')), portOffset };
+  return { stateDir: path.resolve(ROOT, env[`${prefix}_STATE_DIR`] || defaults.stateDir), portOffset };
 }
 
-/** The tests' Kafka: its own ports (single node on 10092, cluster on 20092…) and folder. */
-export const TEST_INSTANCE: Instance = { stateDir: path.join(ROOT, '.kafka-test'), portOffset: 1000 };
+/**
+ * The tests' Kafka: its own ports (single node on 10092, cluster on 20092…) and folder;
+ * KAFKA_TEST_PORT_OFFSET and KAFKA_TEST_STATE_DIR move it, to run two test suites at once.
+ */
+export const TEST_INSTANCE: Instance = instanceFromEnv(process.env, 'KAFKA_TEST', { stateDir: '.kafka-test', portOffset: 1000 });
 
 export type BrokerCount = 1 | 3;
 
