@@ -1,6 +1,6 @@
 /** What `npm run bench` runs, and how much of it. */
 
-export const CASE_IDS = ['warm', 'cpu', 'connect', 'http', 'batch', 'cold', 'memory', 'keys'] as const;
+export const CASE_IDS = ['warm', 'cpu', 'connect', 'http', 'batch', 'cold', 'memory', 'keys', 'codecs'] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 
 export interface BenchPlan {
@@ -35,6 +35,9 @@ export interface BenchPlan {
   keyIterations: number;
   /** Case 7: retries after a 504, of each kind (found in the log, not found). */
   reconcileIterations: number;
+  /** Case 8: single orders and batches of `batchSize` per codec, on varied orders. */
+  codecSingles: number;
+  codecBatches: number;
 }
 
 /** Sized so that the full run takes about 5 minutes on 2 cores, broker start included. */
@@ -59,6 +62,8 @@ export const FULL_PLAN: BenchPlan = {
   memoryPublishes: 10_000,
   keyIterations: 2_000,
   reconcileIterations: 300,
+  codecSingles: 1_000,
+  codecBatches: 40,
 };
 
 /** Every code path once or a few times: keeps the bench from rotting (test/…/bench-smoke.test.ts). */
@@ -81,6 +86,8 @@ export const SMOKE_PLAN: BenchPlan = {
   memoryPublishes: 200,
   keyIterations: 10,
   reconcileIterations: 3,
+  codecSingles: 5,
+  codecBatches: 2,
 };
 
 export interface CliOptions {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { BatchResult } from './cases/batch.child';
 import { measureReferences } from './cases/batch-references';
 import { measureColdStart, measureMemory, type PackagedService, packageService } from './cases/bundle';
+import type { CodecsResult } from './cases/codecs.child';
 import type { ConnectResult } from './cases/connect.child';
 import type { CpuResult } from './cases/cpu.child';
 import { measureHttp } from './cases/http';
@@ -127,6 +128,13 @@ async function runCases(results: BenchResults, broker: Broker, progress: Progres
       run: async () => {
         results.keys = await child<KeysResult>('keys.child.ts');
         return `p50 ${results.keys.withKey.latency.p50.toFixed(2)} ms with a key vs ${results.keys.withoutKey.latency.p50.toFixed(2)} ms without`;
+      },
+    },
+    codecs: {
+      title: `8 · KAFKA_COMPRESSION on varied orders: ${plan.codecSingles} single orders and ${plan.codecBatches} batches of ${plan.batchSize} per codec`,
+      run: async () => {
+        results.codecs = await child<CodecsResult>('codecs.child.ts');
+        return results.codecs.codecs.map(({ codec, batch }) => `${codec} ${Math.round(batch.recordsPerSecond)} rec/s`).join(', ');
       },
     },
     cold: {

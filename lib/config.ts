@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import * as z from 'zod';
 import { ConfigError } from './errors';
 
@@ -28,6 +29,8 @@ export const ConfigSchema = z.object({
   HEALTH_TIMEOUT_MS: milliseconds(2_000, 100, 10_000),
   KAFKA_CONNECTION_TIMEOUT_MS: milliseconds(3_000, 100, 30_000),
   KAFKA_REQUEST_TIMEOUT_MS: milliseconds(5_000, 100, 30_000),
+  /** How record batches are compressed (docs/performance.md, "Compression", for the choice of default). */
+  KAFKA_COMPRESSION: z.enum(['none', 'gzip', 'snappy', 'zstd'], 'one of none, gzip, snappy, zstd').default('snappy'),
   /** none: PLAINTEXT (local); iam: MSK IAM over SASL/OAUTHBEARER; scram: SASL/SCRAM-SHA-512. */
   KAFKA_AUTH: z.enum(['none', 'iam', 'scram']).default('none'),
   /** Defaults to true whenever KAFKA_AUTH is not none: MSK's IAM and SCRAM listeners are TLS only. */
@@ -65,17 +68,37 @@ export const ConfigSchema = z.object({
     .default('INFO'),
 });
 
-const ConfigRules = ConfigSchema.superRefine((env, context) => {
-  if (env.KAFKA_AUTH === 'scram' && env.KAFKA_SCRAM_SECRET_ARN === undefined) {
-    context.addIssue({ code: 'custom', path: ['KAFKA_SCRAM_SECRET_ARN'], message: 'is required when KAFKA_AUTH=scram' });
-  }
-  if (env.KAFKA_AUTH === 'iam' && env.AWS_REGION === undefined) {
-    context.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when KAFKA_AUTH=iam' });
-  }
-  if (env.IDEMPOTENCY_TABLE !== undefined && env.AWS_REGION === undefined) {
-    context.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when IDEMPOTENCY_TABLE is set' });
-  }
-});
+/** What the running Node offers that a setting may need. */
+export interface RuntimeFeatures {
+  /** zstd in node:zlib: Node 22.15 and later. */
+  zstd: boolean;
+}
+
+/** Whether this Node's zlib has zstd (Node 22.15 and later). */
+export function zlibHasZstd(library: object = zlib): boolean {
+  const { zstdCompress, zstdDecompress } = library as { zstdCompress?: unknown; zstdDecompress?: unknown };
+  return typeof zstdCompress === 'function' && typeof zstdDecompress === 'function';
+}
+
+const configRules = (features: RuntimeFeatures) =>
+  ConfigSchema.superRefine((env, context) => {
+    if (env.KAFKA_COMPRESSION === 'zstd' && !features.zstd) {
+      context.addIssue({
+        code: 'custom',
+        path: ['KAFKA_COMPRESSION'],
+        message: `zstd needs zstd in node:zlib (Node 22.15 or later; Lambda's nodejs24.x has it), and this is Node ${process.versions.node}: use none, gzip or snappy`,
+      });
+    }
+    if (env.KAFKA_AUTH === 'scram' && env.KAFKA_SCRAM_SECRET_ARN === undefined) {
+      context.addIssue({ code: 'custom', path: ['KAFKA_SCRAM_SECRET_ARN'], message: 'is required when KAFKA_AUTH=scram' });
+    }
+    if (env.KAFKA_AUTH === 'iam' && env.AWS_REGION === undefined) {
+      context.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when KAFKA_AUTH=iam' });
+    }
+    if (env.IDEMPOTENCY_TABLE !== undefined && env.AWS_REGION === undefined) {
+      context.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when IDEMPOTENCY_TABLE is set' });
+    }
+  });
 
 export type KafkaAuthConfig =
   | { readonly mechanism: 'none' }
@@ -89,6 +112,7 @@ export interface Config {
     readonly clientId: string;
     readonly connectionTimeoutMs: number;
     readonly requestTimeoutMs: number;
+    readonly compression: 'none' | 'gzip' | 'snappy' | 'zstd';
     readonly tls: boolean;
     readonly auth: KafkaAuthConfig;
   };
@@ -108,10 +132,13 @@ export interface Config {
 }
 
 /** Parses the environment once; a bad variable fails the cold start with its name and form. */
-export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+export function parseConfig(
+  env: Record<string, string | undefined> = process.env,
+  features: RuntimeFeatures = { zstd: zlibHasZstd() },
+): Config {
   // An empty variable means "not set": `KAFKA_TOPIC=` in a .env file should not blank the topic.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const result = ConfigRules.safeParse(present);
+  const result = configRules(features).safeParse(present);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? '(environment)');
@@ -127,6 +154,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       clientId: parsed.KAFKA_CLIENT_ID,
       connectionTimeoutMs: parsed.KAFKA_CONNECTION_TIMEOUT_MS,
       requestTimeoutMs: parsed.KAFKA_REQUEST_TIMEOUT_MS,
+      compression: parsed.KAFKA_COMPRESSION,
       tls: parsed.KAFKA_TLS === undefined ? parsed.KAFKA_AUTH !== 'none' : parsed.KAFKA_TLS === 'true',
       auth: authConfig(parsed),
     },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
+import { parse as parseUuid, v5 as uuidv5 } from 'uuid';
 import type { BatchRecordReceipt, OrderReceipt } from './contracts/schemas';
 import type { Deadline } from './deadline';
 import { PublishOutcomeUnknownError } from './errors';
@@ -15,6 +15,8 @@ export interface PublishOptions extends RecordContext {
 
 /** Event ids derived from an Idempotency-Key live in this namespace (UUIDv5, RFC 9562). */
 export const EVENT_ID_NAMESPACE = '4f2a7a3e-8c1d-5b6e-9f0a-2d3c4b5a6e7f';
+/** Parsed once: uuid parses a namespace given as text on every call, half the cost of an id. */
+const NAMESPACE_BYTES = parseUuid(EVENT_ID_NAMESPACE);
 
 /**
  * A new random id, or, with an Idempotency-Key, one derived from it (and the order's index in a
@@ -22,7 +24,7 @@ export const EVENT_ID_NAMESPACE = '4f2a7a3e-8c1d-5b6e-9f0a-2d3c4b5a6e7f';
  */
 export function eventIdFor(idempotencyKey: string | undefined, index?: number, newEventId: () => string = randomUUID): string {
   if (idempotencyKey === undefined) return newEventId();
-  return uuidv5(index === undefined ? idempotencyKey : `${idempotencyKey}#${index}`, EVENT_ID_NAMESPACE);
+  return uuidv5(index === undefined ? idempotencyKey : `${idempotencyKey}#${index}`, NAMESPACE_BYTES);
 }
 
 export interface OrderPublishingDeps {

@@ -48,9 +48,9 @@ export interface WantedRecord {
 /** Reads the log: whether an earlier attempt's records are there. */
 export interface RecordFinder {
   /**
-   * Where each wanted record is, or undefined when it is not in the log, reading from the first
-   * record at or after `since` (ms since the epoch). Rejects with RecordsUndecidedError when it
-   * cannot tell by the deadline.
+   * Where each wanted record is, or undefined when it is not in the log. `since` is the earliest
+   * time the records can carry (ms since the epoch): the read starts a few seconds before it.
+   * Rejects with RecordsUndecidedError when it cannot tell by the deadline.
    */
   find(wanted: readonly WantedRecord[], since: number, deadline: Deadline): Promise<(Delivery | undefined)[]>;
 }

@@ -3,6 +3,7 @@ import { type IdempotentPublishing, makeIdempotentPublishing } from './idempoten
 import { lazyDynamoDbStore } from './idempotency/lazy-store';
 import { type KafkaSecurityDeps, securityDeps } from './kafka/auth';
 import { kafkaFactory } from './kafka/client';
+import { compressionType } from './kafka/compression';
 import { KafkaPublisher } from './kafka/publisher';
 import { createLogger, type Logger } from './log';
 import { cloudWatchMetrics, type PublishMetrics } from './metrics';
@@ -27,7 +28,13 @@ export function createRuntime(
 ): Runtime {
   const logger = createLogger(config.logLevel);
   const kafka = kafkaFactory(config.kafka, logger, security, config.logLevel === 'DEBUG');
-  const publisher = new KafkaPublisher(kafka, config.kafka.topic, logger, () => security.scramSecret?.forget());
+  const publisher = new KafkaPublisher(
+    kafka,
+    config.kafka.topic,
+    logger,
+    () => security.scramSecret?.forget(),
+    compressionType(config.kafka.compression),
+  );
   const metrics = cloudWatchMetrics();
   const { table, ttlSeconds, keyRequired, settleMs } = config.idempotency;
   const orders = makeIdempotentPublishing({

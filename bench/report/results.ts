@@ -1,6 +1,7 @@
 import type { BatchResult } from '../cases/batch.child';
 import type { ReferenceRate } from '../cases/batch-references';
 import type { ColdStartResult, MemoryResult } from '../cases/bundle';
+import type { CodecsResult } from '../cases/codecs.child';
 import type { ConnectResult } from '../cases/connect.child';
 import type { CpuResult } from '../cases/cpu.child';
 import type { HttpResult } from '../cases/http';
@@ -25,6 +26,7 @@ export interface BenchResults {
   cold?: ColdStartResult;
   memory?: MemoryResult;
   keys?: KeysResult;
+  codecs?: CodecsResult;
   /** Cases that could not finish, and why: the others still ran. */
   failures: { case: CaseId; message: string }[];
 }

@@ -243,6 +243,29 @@ function keyRows({ keys }: BenchResults): Row[] {
   ];
 }
 
+function codecRows({ codecs }: BenchResults): Row[] {
+  if (!codecs) return [];
+  const none = codecs.codecs.find(({ codec }) => codec === 'none');
+  return codecs.codecs.flatMap(({ codec, single, batch, bytesPerRecord }) => {
+    const speed = none ? ` (${(batch.recordsPerSecond / none.batch.recordsPerSecond).toFixed(2)} of none)` : '';
+    const size =
+      bytesPerRecord === undefined
+        ? `bytes not measured: ${codecs.bytesSkipped ?? 'unknown'}`
+        : `${bytesPerRecord.toFixed(0)} bytes/record${none?.bytesPerRecord ? ` (${(bytesPerRecord / none.bytesPerRecord).toFixed(2)} of none)` : ''}`;
+    return [
+      row({ case: '8', what: `${codec}: single order, varied orders`, ...latencyCells(single.latency) }),
+      row({
+        case: '8',
+        what: `${codec}: batch of ${codecs.batchSize}, varied orders`,
+        ...latencyCells(batch.latency),
+        rate: `${count(batch.recordsPerSecond)} rec/s`,
+        measure: size,
+        beside: `${count(batch.recordsPerSecond)} rec/s${speed}`,
+      }),
+    ];
+  });
+}
+
 export function buildRows(results: BenchResults): Row[] {
   return [
     ...singleRows(results),
@@ -252,6 +275,7 @@ export function buildRows(results: BenchResults): Row[] {
     ...coldRows(results),
     ...memoryRows(results),
     ...keyRows(results),
+    ...codecRows(results),
     ...results.failures.map((failure) =>
       row({ case: '!', what: `case "${failure.case}" failed`, measure: failure.message.split('\n')[0] ?? '' }),
     ),

@@ -61,12 +61,6 @@ export function fingerprint(orders: readonly Order[]): string {
  * The publishing use case with Idempotency-Key behind a store: the first request with a key
  * publishes and its answer is stored; a retry gets that answer again, and writes nothing.
  */
-/**
- * How far before an earlier attempt began a retry reads the log from: its records carry the
- * Lambda's clock as their create time, or the broker's on a LogAppendTime topic.
- */
-const CLOCK_SKEW_MS = 5_000;
-
 /** How a request is answered once its key is claimed: `found` is where the log holds its orders, when a retry looked. */
 type AnswerWith = (found: (Delivery | undefined)[] | undefined) => Promise<{ answer: StoredAnswer; wroteNothing: boolean }>;
 
@@ -150,7 +144,7 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
       eventId: eventIdFor(key, operation === 'batch' ? index : undefined),
     }));
     try {
-      const found = await finder.find(wanted, Math.min(...earlier.map((attempt) => attempt.startedAt)) - CLOCK_SKEW_MS, deadline);
+      const found = await finder.find(wanted, Math.min(...earlier.map((attempt) => attempt.startedAt)), deadline);
       metrics.reconciliation(found.some(Boolean) ? 'found' : 'not-found', now() - started);
       return found;
     } catch (error) {
@@ -232,6 +226,13 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
     }
   }
 
+  /** A batch's answer: 201 when every order is written, 207 when only some are. */
+  function answerFor(receipts: BatchRecordReceipt[], wroteNothing: boolean): { answer: StoredAnswer; wroteNothing: boolean } {
+    const written = receipts.filter((receipt) => receipt.status === 'written').length;
+    const body: BatchReceipt = { topic: orders.topic, written, failed: receipts.length - written, receipts };
+    return { answer: { statusCode: written === receipts.length ? 201 : 207, body: JSON.stringify(body) }, wroteNothing };
+  }
+
   /** A receipt for an order found in the log, as its first publish would have answered. */
   const foundReceipt = ({ topic, partition, offset, timestamp }: Delivery, order: Order, eventId: string): OrderReceipt => ({
     topic,
@@ -262,18 +263,15 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
       return once('batch', batch, options, async (found) => {
         const missing = batch.map((_, index) => index).filter((index) => !found?.[index]);
         const published = missing.length > 0 ? await publishOrFail(batch, missing, options, missing.length === batch.length) : [];
+        if (!found) return answerFor(published, missing.length === 0);
+        const position = new Map(missing.map((index, at) => [index, at]));
         const receipts = batch.map((order, index): BatchRecordReceipt => {
-          const inLog = found?.[index];
-          if (!inLog) return published[missing.indexOf(index)] as BatchRecordReceipt;
+          const inLog = found[index];
+          if (!inLog) return published[position.get(index) as number] as BatchRecordReceipt;
           const { partition, offset, timestamp, key, event_id } = foundReceipt(inLog, order, eventIdFor(options.idempotencyKey, index));
           return { status: 'written', partition, offset, timestamp, key, event_id };
         });
-        const written = receipts.filter((receipt) => receipt.status === 'written').length;
-        const body: BatchReceipt = { topic: orders.topic, written, failed: receipts.length - written, receipts };
-        return {
-          answer: { statusCode: written === receipts.length ? 201 : 207, body: JSON.stringify(body) },
-          wroteNothing: missing.length === 0,
-        };
+        return answerFor(receipts, missing.length === 0);
       });
     },
   };

@@ -1,4 +1,4 @@
-import { type Admin, type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import { type Admin, CompressionTypes, type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 import { beforeDeadline, type Deadline, DeadlineExceededError } from '../deadline';
 import { KafkaUnavailableError, type PublisherError, PublishOutcomeUnknownError } from '../errors';
 import type { Logger } from '../log';
@@ -6,6 +6,7 @@ import type { Delivery, OutgoingMessage, Publisher, PublishResult, RecordFinder,
 import type { ClientHooks, RetirableKafka } from './client';
 import { attemptMayHaveWritten, describeKafkaError, sendFailure } from './errors';
 import { LazyClient } from './lazy-client';
+import './compression';
 import { KafkaRecordFinder } from './record-finder';
 
 /** How long a batch may group by partition metadata it already has. */
@@ -38,6 +39,10 @@ export class KafkaPublisher implements Publisher, RecordFinder {
   private ambiguousAttempts = 0;
   private partitionCache: { partitions: PartitionMetadata[]; fetchedAt: number } | undefined;
   private readonly partitioner = Partitioners.DefaultPartitioner();
+  private partitionsOfKeys: { metadata: PartitionMetadata[] | undefined; byKey: Map<string, number> } = {
+    metadata: undefined,
+    byKey: new Map(),
+  };
   /** Reads the log for retries after an unknown outcome: its own connections, kept warm like the others. */
   readonly records: KafkaRecordFinder;
 
@@ -47,6 +52,7 @@ export class KafkaPublisher implements Publisher, RecordFinder {
     logger: Logger,
     /** Told when the broker refuses the credentials (see ScramSecret.forget). */
     onAuthenticationFailure?: () => void,
+    private readonly compression: CompressionTypes = CompressionTypes.None,
   ) {
     this.producer = new LazyClient(
       'producer',
@@ -89,54 +95,81 @@ export class KafkaPublisher implements Publisher, RecordFinder {
     }
 
     const ambiguousAttemptsBefore = this.ambiguousAttempts;
-    const sends = await Promise.allSettled(
-      groups.map((group) =>
-        beforeDeadline(
-          producer.send({
-            topic: this.topic,
-            messages: group.indexes.map((index) => toKafkaMessage(messages[index] as OutgoingMessage, group.partition)),
-            acks: -1,
-            timeout: Math.max(1, deadline.remainingMs()),
+    let metadata: RecordMetadata[];
+    try {
+      // One send for the whole batch: kafkajs makes one produce request per broker, as a bare send
+      // does (sends per partition would queue behind one another: an idempotent producer has one
+      // request in flight per broker). The partitions are ours, the same murmur2, so that the
+      // receipts follow from the one RecordMetadata per partition.
+      metadata = await beforeDeadline(
+        producer.send({
+          topic: this.topic,
+          messages: groups.flatMap((group) =>
+            group.indexes.map((index) => toKafkaMessage(messages[index] as OutgoingMessage, group.partition)),
+          ),
+          acks: -1,
+          timeout: Math.max(1, deadline.remainingMs()),
+          compression: this.compression,
+        }),
+        deadline,
+      );
+    } catch (failure) {
+      this.partitionCache = undefined;
+      await this.producer.discard(producer, describeKafkaError(failure));
+      if (failure instanceof DeadlineExceededError) {
+        return failAll(
+          new PublishOutcomeUnknownError('The deadline passed while Kafka had the record in flight: it may or may not have been written', {
+            cause: failure,
           }),
-          deadline,
-        ),
-      ),
-    );
+        );
+      }
+      const error = sendFailure(failure, { ambiguousAttempt: this.ambiguousAttempts !== ambiguousAttemptsBefore });
+      return groups.length === 1 ? failAll(error) : this.askTheLog(messages, groups, error, deadline);
+    }
 
     const results: PublishResult[] = new Array(messages.length);
-    const failures: unknown[] = [];
-    sends.forEach((send, groupIndex) => {
-      const group = groups[groupIndex] as PartitionGroup;
-      let error: PublisherError;
-      if (send.status === 'fulfilled') {
-        try {
-          const deliveries = this.deliveries(group, messages, send.value);
-          group.indexes.forEach((index, position) => {
-            results[index] = { status: 'written', delivery: deliveries[position] as Delivery };
-          });
-          return;
-        } catch (unreadable) {
-          // Acknowledged, but where to is unknown: the client must not be told it failed for sure.
-          error = new PublishOutcomeUnknownError(`Kafka acknowledged the send with unreadable metadata: ${String(unreadable)}`);
-        }
-      } else if (send.reason instanceof DeadlineExceededError) {
-        failures.push(send.reason);
-        error = new PublishOutcomeUnknownError(
-          'The deadline passed while Kafka had the record in flight: it may or may not have been written',
-          {
-            cause: send.reason,
-          },
-        );
-      } else {
-        failures.push(send.reason);
-        error = sendFailure(send.reason, { ambiguousAttempt: this.ambiguousAttempts !== ambiguousAttemptsBefore });
+    for (const group of groups) {
+      try {
+        const entry = metadata.find((candidate) => group.partition === undefined || candidate.partition === group.partition);
+        const deliveries = this.deliveries(group, messages, entry ? [entry] : []);
+        group.indexes.forEach((index, position) => {
+          results[index] = { status: 'written', delivery: deliveries[position] as Delivery };
+        });
+      } catch (unreadable) {
+        // Acknowledged, but where to is unknown: the client must not be told it failed for sure.
+        const error = new PublishOutcomeUnknownError(`Kafka acknowledged the send with unreadable metadata: ${String(unreadable)}`);
+        for (const index of group.indexes) results[index] = { status: 'failed', error };
       }
-      for (const index of group.indexes) results[index] = { status: 'failed', error };
-    });
-    if (failures.length > 0) {
-      this.partitionCache = undefined;
-      await this.producer.discard(producer, describeKafkaError(failures[0]));
     }
+    return results;
+  }
+
+  /**
+   * A send of several partitions failed: kafkajs reports one error for all of them, yet the
+   * partitions stand or fall on their own, and some may have taken their records. The log says
+   * which (only committed records are read: those were acknowledged to acks=all). A record not
+   * there has the send's failure; a partition the log cannot answer for in time, an unknown outcome.
+   */
+  private async askTheLog(messages: readonly OutgoingMessage[], groups: PartitionGroup[], error: PublisherError, deadline: Deadline) {
+    const unknown = new PublishOutcomeUnknownError(`The record may or may not have been written: ${error.message}`, { cause: error });
+    const since = Math.min(...messages.map((message) => message.timestampMs));
+    const results: PublishResult[] = messages.map(() => ({ status: 'failed', error: unknown }));
+    await Promise.all(
+      groups.map(async (group) => {
+        const wanted = group.indexes
+          .map((index) => messages[index] as OutgoingMessage)
+          .map(({ key, headers }) => ({ key, eventId: headers['event-id'] ?? '' }));
+        try {
+          const found = await this.records.find(wanted, since, deadline);
+          group.indexes.forEach((index, position) => {
+            const delivery = found[position];
+            results[index] = delivery ? { status: 'written', delivery } : { status: 'failed', error };
+          });
+        } catch {
+          // Undecided: these keep the unknown outcome.
+        }
+      }),
+    );
     return results;
   }
 
@@ -178,8 +211,16 @@ export class KafkaPublisher implements Publisher, RecordFinder {
     const partitionMetadata = await this.partitions(deadline);
     if (partitionMetadata.length === 0) throw new KafkaUnavailableError(`Topic ${this.topic} has no partitions`);
     const groups = new Map<number, PartitionGroup>();
+    // A shop's users recur: murmur2 of a key is worked out once per metadata answer.
+    const partitionOf = this.partitionsOfKeys.metadata === partitionMetadata ? this.partitionsOfKeys.byKey : new Map<string, number>();
+    this.partitionsOfKeys = { metadata: partitionMetadata, byKey: partitionOf };
+    if (partitionOf.size > 10_000) partitionOf.clear();
     messages.forEach((message, index) => {
-      const partition = this.partitioner({ topic: this.topic, partitionMetadata, message: { key: message.key, value: message.value } });
+      let partition = partitionOf.get(message.key);
+      if (partition === undefined) {
+        partition = this.partitioner({ topic: this.topic, partitionMetadata, message: { key: message.key, value: null } });
+        partitionOf.set(message.key, partition);
+      }
       const group = groups.get(partition) ?? { partition, indexes: [] };
       group.indexes.push(index);
       groups.set(partition, group);
@@ -230,11 +271,12 @@ export class KafkaPublisher implements Publisher, RecordFinder {
 }
 
 function toKafkaMessage(message: OutgoingMessage, partition: number | undefined): Message {
-  return {
+  const kafkaMessage: Message = {
     key: message.key,
     value: message.value,
     headers: message.headers,
     timestamp: String(message.timestampMs),
-    ...(partition === undefined ? {} : { partition }),
   };
+  if (partition !== undefined) kafkaMessage.partition = partition;
+  return kafkaMessage;
 }

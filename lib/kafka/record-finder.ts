@@ -23,6 +23,12 @@ export interface ScanLimits {
   bytes: number;
 }
 
+/**
+ * How far before `since` a read starts: records carry the Lambda's clock as their create time,
+ * which may step back, or the broker's on a LogAppendTime topic.
+ */
+const CLOCK_SKEW_MS = 5_000;
+
 /** Kafka's ListOffsets replica id for a debugging client: it answers with the log end offset, not the high watermark. */
 const DEBUGGING_REPLICA_ID = -2;
 const CONSUMER_REPLICA_ID = -1;
@@ -32,7 +38,7 @@ const LATEST = -1;
 const FETCH_BYTES = 1 << 20;
 const FETCH_WAIT_MS = 100;
 
-interface InternalBroker {
+export interface InternalBroker {
   listOffsets(request: unknown): Promise<{ responses: { partitions: { partition: number; offset: string }[] }[] }>;
   fetch(request: unknown): Promise<{
     responses: {
@@ -51,7 +57,7 @@ interface InternalBroker {
   }>;
 }
 
-interface InternalCluster {
+export interface InternalCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   addTargetTopic(topic: string): Promise<void>;
@@ -151,7 +157,7 @@ export class KafkaRecordFinder implements RecordFinder {
       };
       try {
         const end = await offsetAt(LATEST);
-        const first = await offsetAt(since);
+        const first = await offsetAt(since - CLOCK_SKEW_MS);
         // No record at or after `since`: nothing to read.
         const from = first >= 0 ? first : end;
         if (!Number.isSafeInteger(end) || !Number.isSafeInteger(from)) throw new Error(`Unreadable offsets ${from} to ${end}`);

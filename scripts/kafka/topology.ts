@@ -25,7 +25,11 @@ export interface Instance {
   portOffset: number;
 }
 
-export function instanceFromEnv(env: NodeJS.ProcessEnv = process.env, prefix = 'KAFKA', defaults = { stateDir: '.kafka', portOffset: 0 }): Instance {
+export function instanceFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  prefix = 'KAFKA',
+  defaults = { stateDir: '.kafka', portOffset: 0 },
+): Instance {
   const offsetVariable = `${prefix}_PORT_OFFSET`;
   const portOffset = Number(env[offsetVariable] ?? defaults.portOffset);
   if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 30_000) {

@@ -11,6 +11,7 @@ describe('parseConfig', () => {
         clientId: 'order-producer',
         connectionTimeoutMs: 3000,
         requestTimeoutMs: 5000,
+        compression: 'snappy',
         tls: false,
         auth: { mechanism: 'none' },
       },
@@ -57,6 +58,7 @@ describe('parseConfig', () => {
     ['KAFKA_AUTH', 'kerberos'],
     ['KAFKA_TLS', 'yes'],
     ['KAFKA_SCRAM_SECRET_ARN', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-kafka'],
+    ['KAFKA_COMPRESSION', 'lz4'],
     ['IDEMPOTENCY_TABLE', 'x'],
     ['IDEMPOTENCY_TTL_SECONDS', '10'],
     ['IDEMPOTENCY_KEY_REQUIRED', 'yes'],
@@ -101,5 +103,16 @@ describe('parseConfig', () => {
       IDEMPOTENCY_SETTLE_MS: '2500',
     });
     expect(config.idempotency).toEqual({ table: 'order-publisher-idempotency', ttlSeconds: 3600, keyRequired: true, settleMs: 2500 });
+  });
+
+  it('refuses zstd at cold start on a Node whose zlib lacks it, naming the variable and the way out', () => {
+    expect(() => parseConfig({ KAFKA_COMPRESSION: 'zstd' }, { zstd: false })).toThrow(
+      /^Invalid configuration: KAFKA_COMPRESSION="zstd": zstd needs zstd in node:zlib \(Node 22.15 or later.*use none, gzip or snappy/,
+    );
+    expect(parseConfig({ KAFKA_COMPRESSION: 'zstd' }, { zstd: true }).kafka.compression).toBe('zstd');
+  });
+
+  it('names the allowed codecs', () => {
+    expect(() => parseConfig({ KAFKA_COMPRESSION: 'lz4' })).toThrow(/KAFKA_COMPRESSION="lz4": one of none, gzip, snappy, zstd/);
   });
 });
