@@ -13,9 +13,9 @@ export interface HealthDeps extends InvocationDeps {
 
 /** GET /health: 200 when the cluster answers a metadata request in time, else 503 with the reason. */
 export const makeHealthHandler =
-  ({ publisher, logger, metrics, timeoutMs }: HealthDeps) =>
+  ({ publisher, logger, metrics, timeoutMs, afterInvocation }: HealthDeps) =>
   async (_event?: unknown, context?: Pick<Context, 'awsRequestId'>): Promise<APIGatewayProxyResult> =>
-    answer({ logger, metrics }, context?.awsRequestId, async () => {
+    answer({ logger, metrics, ...(afterInvocation ? { afterInvocation } : {}) }, context?.awsRequestId, async () => {
       const { brokers, partitions } = await publisher.health(new Deadline(Date.now() + timeoutMs));
       const body: Health = { status: 'ok', brokers, topic: publisher.topic, partitions };
       return jsonResponse(200, body, { 'cache-control': 'no-store' });
@@ -28,4 +28,5 @@ export const handler = makeHealthHandler({
   logger: runtime.logger,
   metrics: runtime.metrics,
   timeoutMs: runtime.config.healthTimeoutMs,
+  ...(runtime.afterInvocation ? { afterInvocation: runtime.afterInvocation } : {}),
 });

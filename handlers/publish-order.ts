@@ -10,9 +10,9 @@ import { parseOrThrow } from '../lib/validation';
 
 /** POST /orders: one order in, its delivery receipt out (201, or the stored one replayed), or a problem document. */
 export const makePublishOrderHandler =
-  ({ orders, logger, metrics, deadline }: PublishDeps) =>
+  ({ orders, logger, metrics, deadline, afterInvocation }: PublishDeps) =>
   async (event: APIGatewayProxyEvent, context: LambdaContext): Promise<APIGatewayProxyResult> => {
-    return answer({ logger, metrics }, context.awsRequestId, async () => {
+    return answer({ logger, metrics, ...(afterInvocation ? { afterInvocation } : {}) }, context.awsRequestId, async () => {
       const recordContext = readRecordContext(event);
       const order = parseOrThrow(OrderSchema, readJsonBody(event, MAX_ORDER_BODY_BYTES));
       const published = await orders.publishOrder(order, {

@@ -13,9 +13,9 @@ import { parseOrThrow } from '../lib/validation';
  * 207 with per-order status when only some were, a problem document when none were.
  */
 export const makePublishOrdersBatchHandler =
-  ({ orders, logger, metrics, deadline }: PublishDeps) =>
+  ({ orders, logger, metrics, deadline, afterInvocation }: PublishDeps) =>
   async (event: APIGatewayProxyEvent, context: LambdaContext): Promise<APIGatewayProxyResult> => {
-    return answer({ logger, metrics }, context.awsRequestId, async () => {
+    return answer({ logger, metrics, ...(afterInvocation ? { afterInvocation } : {}) }, context.awsRequestId, async () => {
       const recordContext = readRecordContext(event);
       const batch = parseOrThrow(OrderBatchSchema, readJsonBody(event, MAX_BATCH_BODY_BYTES));
       const published = await orders.publishOrders(batch.orders, {

@@ -16,7 +16,15 @@ export interface Runtime {
   publisher: KafkaPublisher;
   /** What the publishing handlers take. */
   metrics: PublishMetrics;
-  publishDeps: { orders: IdempotentPublishing; logger: Logger; metrics: PublishMetrics; deadline: { boundMs: number; marginMs: number } };
+  publishDeps: {
+    orders: IdempotentPublishing;
+    logger: Logger;
+    metrics: PublishMetrics;
+    deadline: { boundMs: number; marginMs: number };
+    afterInvocation?: () => Promise<void>;
+  };
+  /** `sls invoke local` only: closes the clients after each invocation (see defaultRuntime). */
+  afterInvocation?: () => Promise<void>;
 }
 
 let runtime: Runtime | undefined;
@@ -48,7 +56,20 @@ export function createRuntime(
     now: Date.now,
   });
   const deadline = { boundMs: config.publishTimeoutMs, marginMs: config.deadlineMarginMs };
-  return { config, logger, publisher, metrics, publishDeps: { orders, logger, metrics, deadline } };
+  // `sls invoke local` (serverless sets IS_LOCAL) runs one invocation in a plain Node process,
+  // which waits for everything to close before it exits; kafkajs keeps a request-timeout interval
+  // per connection (src/network/requestQueue), so warm clients would keep it running until the
+  // broker reaps them, ten minutes later. Lambda freezes the process instead, and serverless-offline
+  // keeps its workers: both keep the warm clients.
+  const afterInvocation = process.env.IS_LOCAL === 'true' ? () => publisher.close() : undefined;
+  return {
+    config,
+    logger,
+    publisher,
+    metrics,
+    ...(afterInvocation ? { afterInvocation } : {}),
+    publishDeps: { orders, logger, metrics, deadline, ...(afterInvocation ? { afterInvocation } : {}) },
+  };
 }
 
 /** The module-scoped runtime: the warm producer lives here, shared across invocations. */

@@ -8,6 +8,8 @@ import { problemResponse } from './responses';
 export interface InvocationDeps {
   logger: Logger;
   metrics: Pick<PublishMetrics, 'rejected' | 'flush'>;
+  /** Run after the answer is ready: `sls invoke local` closes the Kafka clients here (see lib/runtime.ts). */
+  afterInvocation?: () => Promise<void>;
 }
 
 /** What the publishing handlers need. */
@@ -33,7 +35,7 @@ export type LambdaContext = Pick<Context, 'getRemainingTimeInMillis' | 'awsReque
  * document, and what the invocation counted is flushed before Lambda freezes the process.
  */
 export async function answer(
-  { logger, metrics }: InvocationDeps,
+  { logger, metrics, afterInvocation }: InvocationDeps,
   requestId: string | undefined,
   work: () => Promise<APIGatewayProxyResult>,
 ): Promise<APIGatewayProxyResult> {
@@ -46,5 +48,6 @@ export async function answer(
     metrics.rejected(response.statusCode);
   }
   metrics.flush();
+  await afterInvocation?.();
   return response;
 }
