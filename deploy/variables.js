@@ -21,9 +21,35 @@ function topicArn(clusterArn, topic) {
 }
 
 function required(value, name, auth) {
-  if (!value) throw new Error(`--param "${name}=…" is required when kafkaAuth=${auth}`);
+  if (!value) throw new Error(`--param "${name}=…" is required when kafkaAuth=${auth} (docs/deploy.md)`);
   return value;
 }
+
+/** Commands that run the functions here, where the local broker is the point: serverless-offline and invoke local. */
+const LOCAL_COMMANDS = [['offline'], ['invoke', 'local']];
+function runsLocally(argv = process.argv.slice(2)) {
+  const words = argv.filter((arg) => !arg.startsWith('-'));
+  return LOCAL_COMMANDS.some((command) => command.every((word, index) => words[index] === word));
+}
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[?::1\]?|0\.0\.0\.0)$/i;
+
+/**
+ * The brokers a deployed Lambda connects to. The default (127.0.0.1:9092) serves serverless-offline;
+ * a Lambda would answer 503 to every order with it, so `sls package` and `sls deploy` refuse
+ * loopback brokers, and say which parameter to give.
+ */
+module.exports.kafkaBrokers = async ({ resolveVariable }) => {
+  const brokers = await param(resolveVariable, 'kafkaBrokers');
+  if (runsLocally() || (await param(resolveVariable, 'allowLocalBrokers')) === 'true') return brokers;
+  const loopback = list(brokers).filter((broker) => LOOPBACK.test(broker.replace(/:\d+$/, '')));
+  if (loopback.length > 0 || list(brokers).length === 0) {
+    throw new Error(
+      `--param "kafkaBrokers=…" is required to deploy: the brokers are ${brokers || 'none'}, which a Lambda cannot reach (MSK: port 9098 for IAM, 9096 for SCRAM; see docs/deploy.md)`,
+    );
+  }
+  return brokers;
+};
 
 /** The Lambda runs in the MSK cluster's VPC when subnets and security groups are given. */
 module.exports.vpc = async ({ resolveVariable }) => {

@@ -52,6 +52,8 @@ export function cloudWatchMetrics(): PublishMetrics {
       byDimension('IdempotencyConflicts', 'reason', reason, 1);
     },
     idempotencyStoreError(operation) {
+      // Once in all, for the alarm, and once by what was asked of the store, for the dashboard.
+      metrics.addMetric('IdempotencyStoreErrors', MetricUnit.Count, 1);
       byDimension('IdempotencyStoreErrors', 'operation', operation, 1);
     },
     reconciliation(outcome, latencyMs) {

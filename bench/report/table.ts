@@ -154,14 +154,15 @@ function batchRows({ batch }: BenchResults): Row[] {
 function coldRows({ cold }: BenchResults): Row[] {
   if (!cold) return [];
   const publishOrder = cold.zips.find((zip) => zip.name === 'publishOrder');
-  const largest = Math.max(...cold.zips.map((zip) => zip.bytes));
+  // The target is the publishing functions': the docs page carries swagger-ui, in a function of its own.
+  const largest = Math.max(...cold.zips.filter((zip) => zip.name !== 'docs').map((zip) => zip.bytes));
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
   return [
     row({
       case: '5',
       what: 'bundle, zipped (sls package)',
       measure: cold.zips.map((zip) => `${zip.name} ${kb(zip.bytes)}`).join(', '),
-      target: verdict(largest / 1024 < TARGETS.bundleKb, `< ${TARGETS.bundleKb} KB`),
+      target: verdict(largest / 1024 < TARGETS.bundleKb, `< ${TARGETS.bundleKb} KB (but docs)`),
       beside: publishOrder ? '' : 'no publishOrder zip',
     }),
     row({

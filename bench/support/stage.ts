@@ -6,17 +6,8 @@ import path from 'node:path';
  * Not copied: dependencies (linked instead), the local services' state (a broker deletes files
  * there while the copy runs), and everything a build or a run writes.
  */
-const LEFT_OUT = new Set([
-  'node_modules',
-  '.git',
-  '.kafka',
-  '.kafka-test',
-  '.dynamodb',
-  '.serverless',
-  'coverage',
-  path.join('bench', 'results'),
-]);
-const leftOut = (relative: string) => LEFT_OUT.has(relative) || /^\.esbuild/.test(relative);
+const LEFT_OUT = new Set(['node_modules', '.git', '.kafka', '.dynamodb', '.serverless', 'coverage', path.join('bench', 'results')]);
+const leftOut = (relative: string) => LEFT_OUT.has(relative) || /^\.(esbuild|kafka-test)/.test(relative);
 
 /**
  * A copy of the service in a scratch folder, for `serverless package` and `serverless offline`.
@@ -41,5 +32,15 @@ export function serverlessCli(repoRoot: string): { command: string; args: string
 
 /** The deploy parameters (serverless.yml `params`) that point the service at the bench's broker. */
 export function serviceParams(bootstrap: string, topic: string, logLevel = 'INFO'): string[] {
-  return ['--param', `kafkaBrokers=${bootstrap}`, '--param', `kafkaTopic=${topic}`, '--param', `logLevel=${logLevel}`];
+  // allowLocalBrokers: a package for the bench's local broker, which a deploy would refuse.
+  return [
+    '--param',
+    `kafkaBrokers=${bootstrap}`,
+    '--param',
+    `kafkaTopic=${topic}`,
+    '--param',
+    `logLevel=${logLevel}`,
+    '--param',
+    'allowLocalBrokers=true',
+  ];
 }

@@ -4,6 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePublishOrderHandler } from '../../handlers/publish-order';
+import { KafkaUnavailableError, PublishOutcomeUnknownError, PublishRejectedError } from '../../lib/errors';
+import { makeIdempotentPublishing } from '../../lib/idempotency/idempotent-publishing';
+import type { IdempotencyStore } from '../../lib/idempotency/store';
+import { cloudWatchMetrics } from '../../lib/metrics';
+import { makeOrderPublishing } from '../../lib/publish';
+import type { PublishResult } from '../../lib/publisher';
+import { captureOutput } from '../support/captured-output';
+import { exampleOrder, lambdaContext, postEvent } from '../support/events';
+import { FakePublisher, RecordingLogger } from '../support/fake-publisher';
+import { TEST_POLICY } from '../support/publishing';
 
 /**
  * What `sls package` generates (no AWS credentials needed) for the deploy parameters, read back
@@ -13,6 +24,7 @@ const run = promisify(execFile);
 const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/orders/0f3c2d1e-5b6a-4c1b-9a57-2d3c4b5a6e7f-3';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_orders-AbCdEf';
 const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:order-publisher-alarms';
 const FUNCTIONS = ['PublishOrder', 'PublishOrdersBatch', 'Health', 'Openapi'];
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; Condition?: string }>;
@@ -59,6 +71,7 @@ const fn = (resources: Resources, name: string) => resources[`${name}LambdaFunct
 let iam: Packaged;
 let scram: Packaged;
 let local: Packaged;
+let plain: { failed: boolean; output: string };
 
 beforeAll(async () => {
   // One after another: each run bundles the four functions with esbuild.
@@ -70,6 +83,8 @@ beforeAll(async () => {
     securityGroupIds: 'sg-0123abcd',
     vpcId: 'vpc-0a1b2c3d',
     routeTableIds: 'rtb-0a1b2c3d,rtb-4e5f6a7b',
+    alarmTopicArn: ALARM_TOPIC_ARN,
+    alarmPublishLatencyP99Ms: '1500',
     throttleRateLimit: '25',
     throttleBurstLimit: '50',
     logRetentionInDays: '90',
@@ -82,7 +97,15 @@ beforeAll(async () => {
     subnetIds: 'subnet-0a1b2c3d',
     securityGroupIds: 'sg-0123abcd',
   });
-  local = await slsPackage('dev', {});
+  // As the bench packages a build against its local broker.
+  local = await slsPackage('dev', { allowLocalBrokers: 'true' });
+  plain = await run('npx', ['serverless', 'package', '--stage', 'dev', '--package', mkdtempSync(join(tmpdir(), 'sls-plain-'))], {
+    timeout: 120_000,
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: '.esbuild-package-plain' },
+  }).then(
+    () => ({ failed: false, output: '' }),
+    (error: { stdout?: string; stderr?: string }) => ({ failed: true, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
+  );
 }, 360_000);
 
 afterAll(() => {
@@ -229,7 +252,15 @@ describe('sls package with SCRAM', () => {
   });
 });
 
-describe('sls package for local use (auth none)', () => {
+describe('sls package without parameters', () => {
+  it('refuses the local broker a Lambda cannot reach, naming the parameter to give and the docs', () => {
+    expect(plain.failed).toBe(true);
+    expect(plain.output).toContain('--param "kafkaBrokers=…" is required to deploy: the brokers are 127.0.0.1:9092');
+    expect(plain.output).toContain('docs/deploy.md');
+  });
+});
+
+describe('sls package for local use (auth none, allowLocalBrokers=true, as the bench packages)', () => {
   it('has no VPC, no VPC policy, and no MSK, secret or key permissions', () => {
     for (const name of FUNCTIONS) expect(fn(local.resources, name).VpcConfig).toBeUndefined();
     expect(kafkaStatements(local.resources)).toEqual([]);
@@ -238,5 +269,149 @@ describe('sls package for local use (auth none)', () => {
     expect(fn(local.resources, 'PublishOrder').Environment).toEqual({
       Variables: expect.objectContaining({ KAFKA_AUTH: 'none', KAFKA_BROKERS: '127.0.0.1:9092' }),
     });
+  });
+});
+
+/** "namespace|metric|name=value,…" for every metric of the Embedded Metric Format lines in `lines`. */
+function emittedMetrics(lines: readonly string[]): Set<string> {
+  const emitted = new Set<string>();
+  for (const line of lines.flatMap((chunk) => chunk.split('\n'))) {
+    if (!line.startsWith('{"_aws"')) continue;
+    const emf = JSON.parse(line) as {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+    } & Record<string, unknown>;
+    for (const { Namespace, Dimensions, Metrics } of emf._aws.CloudWatchMetrics) {
+      for (const dimensions of Dimensions) {
+        const values = [...dimensions].sort().map((name) => `${name}=${emf[name]}`);
+        for (const { Name } of Metrics) emitted.add(`${Namespace}|${Name}|${values.join(',')}`);
+      }
+    }
+  }
+  return emitted;
+}
+
+const alarmsOf = (resources: Resources) =>
+  Object.entries(resources).filter(([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm') as unknown as [
+    string,
+    {
+      Properties: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[]; Threshold: number } & Record<
+        string,
+        unknown
+      >;
+    },
+  ][];
+
+describe('alarms and the dashboard', () => {
+  const output = captureOutput();
+
+  /** Real invocations, printing their metrics as in Lambda (inside a test, where the output is captured). */
+  async function emittedByRealInvocations(): Promise<Set<string>> {
+    // Real invocations, printing their metrics as in Lambda: one of each outcome the alarms watch.
+    const metrics = cloudWatchMetrics();
+    const logger = new RecordingLogger();
+    const answers: PublishResult[][] = [
+      [{ status: 'written', delivery: { topic: 'order-events', partition: 0, offset: 1, timestamp: new Date().toISOString() } }],
+      ...[new KafkaUnavailableError('down'), new PublishOutcomeUnknownError('lost'), new PublishRejectedError('too large')].map((error) => [
+        { status: 'failed' as const, error },
+      ]),
+    ];
+    const publisher = new FakePublisher(() => answers.shift() ?? []);
+    const store: IdempotencyStore = {
+      claim: async () => {
+        throw new Error('DynamoDB did not answer');
+      },
+      complete: async () => {},
+      release: async () => {},
+      markUnknown: async () => {},
+    };
+    const orders = makeIdempotentPublishing({
+      orders: makeOrderPublishing({ publisher, logger, metrics, now: Date.now }),
+      store,
+      policy: TEST_POLICY,
+      logger,
+      metrics,
+      now: Date.now,
+    });
+    const handler = makePublishOrderHandler({ orders, logger, metrics, deadline: { boundMs: 5_000, marginMs: 500 } });
+    const captured: string[] = [];
+    for (let invocation = 0; invocation < 4; invocation++) await handler(postEvent(exampleOrder()), lambdaContext());
+    await handler(postEvent(exampleOrder(), { headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'k' } }), lambdaContext());
+    captured.push(...output.written);
+    return emittedMetrics(captured);
+  }
+
+  it('watches only metrics the code emits, with their namespace and dimensions, as a real invocation prints them', async () => {
+    const emitted = await emittedByRealInvocations();
+    const custom = alarmsOf(iam.resources).filter(([, alarm]) => alarm.Properties.Namespace === 'OrderPublisher');
+    expect(custom.map(([name]) => name).sort()).toEqual([
+      'AlarmIdempotencyStoreErrors',
+      'AlarmPublishFailuresKafkaUnavailable',
+      'AlarmPublishFailuresPublishOutcomeUnknown',
+      'AlarmPublishFailuresPublishRejected',
+      'AlarmPublishLatencyP99',
+    ]);
+    for (const [name, { Properties }] of custom) {
+      const dimensions = Properties.Dimensions.map(({ Name, Value }) => `${Name}=${Value}`).sort();
+      expect(emitted, name).toContain(`${Properties.Namespace}|${Properties.MetricName}|${dimensions.join(',')}`);
+    }
+  });
+
+  it("watches the API's 5xx rate and latency, and each publishing function's errors and throttles", () => {
+    const api = [
+      { Name: 'ApiName', Value: 'prod-order-event-publisher' },
+      { Name: 'Stage', Value: 'prod' },
+    ];
+    expect(iam.resources.ApiGatewayRestApi?.Properties.Name).toBe('prod-order-event-publisher');
+    expect(iam.resources.AlarmApi5xxRate?.Properties).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+      Dimensions: api,
+      Statistic: 'Average',
+      Threshold: 0.05,
+    });
+    expect(iam.resources.AlarmApiLatencyP99?.Properties).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: 'Latency',
+      Dimensions: api,
+      ExtendedStatistic: 'p99',
+    });
+    for (const fn of ['PublishOrder', 'PublishOrdersBatch']) {
+      for (const metric of ['Errors', 'Throttles']) {
+        expect(iam.resources[`Alarm${fn}${metric}`]?.Properties).toMatchObject({
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${fn}LambdaFunction` } }],
+        });
+      }
+    }
+  });
+
+  it('takes its thresholds from the deploy parameters', () => {
+    expect(iam.resources.AlarmPublishLatencyP99?.Properties.Threshold).toBe(1500);
+    expect(scram.resources.AlarmPublishLatencyP99?.Properties.Threshold).toBe(2000);
+  });
+
+  it('notifies the SNS topic of alarmTopicArn, and nobody without one', () => {
+    for (const [name, { Properties }] of alarmsOf(iam.resources)) {
+      expect(Properties.AlarmActions, name).toEqual([ALARM_TOPIC_ARN]);
+      expect(Properties.OKActions, name).toEqual([ALARM_TOPIC_ARN]);
+    }
+    for (const [name, { Properties }] of alarmsOf(scram.resources)) expect(Properties.AlarmActions, name).toBeUndefined();
+    expect(alarmsOf(scram.resources)).toHaveLength(alarmsOf(iam.resources).length);
+  });
+
+  it('has a dashboard with a row each for requests, orders, latency, failures and Lambda', () => {
+    const body = JSON.parse(iam.resources.Dashboard?.Properties.DashboardBody as string) as {
+      widgets: { y: number; properties: { title: string } }[];
+    };
+    const rows = new Map<number, string[]>();
+    for (const widget of body.widgets) rows.set(widget.y, [...(rows.get(widget.y) ?? []), widget.properties.title]);
+    expect([...rows.values()]).toEqual([
+      ['Requests by status', 'Problems answered, by status'],
+      ['Orders published', 'Batch size'],
+      ['Publish latency (ms)', 'API latency (ms)'],
+      ['Publish failures, by reason', 'Idempotency: replays, conflicts, store errors, reconciliations'],
+      ['Lambda duration (ms) and concurrency', 'Cold starts (InitDuration of REPORT lines)'],
+    ]);
   });
 });
