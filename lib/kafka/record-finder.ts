@@ -4,6 +4,7 @@ import type { Logger } from '../log';
 import { type Delivery, type RecordFinder, RecordsUndecidedError, type WantedRecord } from '../publisher';
 import type { RetirableKafka } from './client';
 import { describeKafkaError } from './errors';
+import './compression';
 import { LazyClient } from './lazy-client';
 
 /**
