@@ -10,6 +10,7 @@ export default defineConfig({
     name: 'faults',
     include: ['test/faults/**/*.test.ts'],
     globalSetup: ['test/setup/kafka-cluster.ts'],
+    setupFiles: ['test/setup/kafka-cluster-ready.ts'],
     env: { LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', FAULT_SUITE_SCALE: 'full' },
     // The files stop, kill and pause brokers of one cluster: one at a time, in a fixed order.
     fileParallelism: false,

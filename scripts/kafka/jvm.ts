@@ -134,8 +134,8 @@ export function launch(topo: Topology, node: NodeLayout): number {
   const paths = nodePaths(topo, node);
   const heap = process.env.KAFKA_HEAP_OPTS?.split(/\s+/).filter(Boolean) ?? topo.heap;
   // C1 alone reaches a started JVM on half the CPU: the cluster's four JVMs share two cores, and
-  // serve fault tests rather than benchmarks.
-  const jit = topo.mode === 'cluster' || !node.port ? ['-XX:TieredStopAtLevel=1'] : [];
+  // serve fault tests rather than benchmarks; the tests' brokers restart often.
+  const jit = topo.quickStart || topo.mode === 'cluster' || !node.port ? ['-XX:TieredStopAtLevel=1'] : [];
   const args = [
     ...heap,
     ...jit,

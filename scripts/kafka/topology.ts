@@ -23,6 +23,8 @@ export interface Instance {
   stateDir: string;
   /** Added to every port. */
   portOffset: number;
+  /** JVMs that start on half the CPU (C1 only), for lower peak throughput: the tests' brokers restart often and are not benchmarked. */
+  quickStart?: boolean;
 }
 
 export function instanceFromEnv(
@@ -42,7 +44,10 @@ export function instanceFromEnv(
  * The tests' Kafka: its own ports (single node on 10092, cluster on 20092…) and folder;
  * KAFKA_TEST_PORT_OFFSET and KAFKA_TEST_STATE_DIR move it, to run two test suites at once.
  */
-export const TEST_INSTANCE: Instance = instanceFromEnv(process.env, 'KAFKA_TEST', { stateDir: '.kafka-test', portOffset: 1000 });
+export const TEST_INSTANCE: Instance = {
+  ...instanceFromEnv(process.env, 'KAFKA_TEST', { stateDir: '.kafka-test', portOffset: 1000 }),
+  quickStart: true,
+};
 
 export type BrokerCount = 1 | 3;
 
@@ -66,6 +71,7 @@ export interface Topology {
   heap: string[];
   /** Settings of every node, controllers included: a KRaft controller applies the topic defaults. */
   common: Record<string, string>;
+  quickStart: boolean;
 }
 
 const INTERNAL_TOPICS = (replicas: number, minIsr: number): Record<string, string> => ({
@@ -105,7 +111,7 @@ export function topology(instance: Instance, brokers: number): Topology {
 
   function rest(mode: Topology['mode'], nodes: NodeLayout[], heap: string[], common: Record<string, string>) {
     const bootstrap = nodes.flatMap((node) => (node.port ? [`${HOST}:${node.port}`] : [])).join(',');
-    return { dir: path.join(instance.stateDir, mode), bootstrap, heap, common };
+    return { dir: path.join(instance.stateDir, mode), bootstrap, heap, common, quickStart: instance.quickStart ?? false };
   }
 }
 
