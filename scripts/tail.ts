@@ -8,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 // theirs could be read.
 import '../lib/kafka/compression';
 import { describeKafkaError } from '../lib/kafka/errors';
+import { stopIdlePolling } from '../lib/kafka/request-queue';
 import { devKafka } from './kafka/local-kafka';
 import { DEFAULT_TOPIC } from './kafka/topology';
 import { follow } from './tail/follow';
@@ -52,6 +53,7 @@ async function main({ topic, json, help, 'from-beginning': fromBeginning }: Retu
     stop.abort();
   });
 
+  stopIdlePolling();
   const kafka = new Kafka({
     clientId: 'order-events-tail',
     brokers,

@@ -4,6 +4,7 @@ import { type ISocketFactory, Kafka, type KafkaConfig, logLevel as KafkaLogLevel
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { type KafkaSecurity, type KafkaSecurityDeps, kafkaSecurity } from './auth';
+import { stopIdlePolling } from './request-queue';
 
 /**
  * kafkajs logs through our structured logger, at WARN and above: its ERROR lines for each
@@ -131,6 +132,7 @@ export function kafkaFactory(
   security: KafkaSecurityDeps,
   debug = false,
 ): (hooks?: ClientHooks) => Promise<RetirableKafka> {
+  stopIdlePolling();
   return async (hooks = {}) => {
     const sockets = new ClientSockets(hooks.onConnectionLost);
     const kafka = new Kafka({

@@ -3,6 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { stopIdlePolling } from '../../lib/kafka/request-queue';
 import { classpath, javaBin, run, seconds, waitFor } from './jvm';
 
 /**
@@ -20,6 +21,7 @@ export interface PartitionState {
 
 /** One short-lived admin client: a local broker answers in milliseconds or not at all. */
 export async function withAdmin<T>(bootstrap: string, work: (admin: Admin) => Promise<T>, timeoutMs = 3_000): Promise<T> {
+  stopIdlePolling();
   const kafka = new Kafka({
     clientId: 'local-kafka',
     brokers: bootstrap.split(','),

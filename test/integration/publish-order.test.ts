@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import RequestQueue from 'kafkajs/src/network/requestQueue/index.js';
+import { describe, expect, it, vi } from 'vitest';
 import { handler } from '../../handlers/publish-order';
 import { defaultRuntime } from '../../lib/runtime';
 import { LIBS_DIR } from '../../scripts/kafka/topology';
@@ -83,6 +84,27 @@ describe('POST /orders against a real broker', () => {
     for (let i = 0; i < 20; i++) await publish({ ...exampleOrder(), order_id: `warm-${i}` });
     expect(before).toBeGreaterThanOrEqual(1);
     expect(defaultRuntime().publisher.producer.created).toBe(before);
+  });
+
+  it('leaves a warm connection idle between invocations: no polling, no TimeoutNegativeWarning', async () => {
+    // Prepare: count the request queue's checks, and the warnings kafkajs 2.2.4's 1 ms poll emits on Node 24.
+    await publish({ ...exampleOrder(), order_id: 'before-idle' });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const check = vi.spyOn(RequestQueue.prototype, 'checkPendingRequests');
+    try {
+      // Act
+      await publish({ ...exampleOrder(), order_id: 'then-idle' });
+      const checksAfterPublish = check.mock.calls.length;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Assess: unpatched, each open connection checks about every millisecond (hundreds here).
+      expect(check.mock.calls.length - checksAfterPublish).toBeLessThan(5);
+      expect(warnings).not.toContain('TimeoutNegativeWarning');
+    } finally {
+      check.mockRestore();
+      process.off('warning', onWarning);
+    }
   });
 
   it('produces nothing for bad input', async () => {
