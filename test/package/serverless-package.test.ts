@@ -94,6 +94,7 @@ beforeAll(async () => {
     scramSecretArn: SECRET_ARN,
     scramKmsKeyArn: KMS_KEY_ARN,
     kafkaBrokers: 'b-1.orders.x1.c3.kafka.eu-west-1.amazonaws.com:9096',
+    kafkaCompression: 'gzip',
     subnetIds: 'subnet-0a1b2c3d',
     securityGroupIds: 'sg-0123abcd',
   });
@@ -158,9 +159,13 @@ describe('sls package for production with MSK IAM', () => {
         KAFKA_TOPIC: 'order-events',
         KAFKA_AUTH: 'iam',
         KAFKA_CLIENT_ID: 'order-producer-prod',
+        KAFKA_COMPRESSION: 'snappy',
         PUBLISH_TIMEOUT_MS: '10000',
         LOG_LEVEL: 'INFO',
       }),
+    });
+    expect(fn(scram.resources, 'PublishOrdersBatch').Environment).toEqual({
+      Variables: expect.objectContaining({ KAFKA_COMPRESSION: 'gzip' }),
     });
   });
 
