@@ -1,6 +1,6 @@
 /** What `npm run bench` runs, and how much of it. */
 
-export const CASE_IDS = ['warm', 'cpu', 'connect', 'http', 'batch', 'cold', 'memory', 'keys', 'codecs'] as const;
+export const CASE_IDS = ['warm', 'cpu', 'connect', 'http', 'batch', 'cold', 'memory', 'keys', 'codecs', 'idle'] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 
 export interface BenchPlan {
@@ -55,7 +55,7 @@ export const FULL_PLAN: BenchPlan = {
   httpConnections: 10,
   batchSize: 500,
   batchWarmup: 5,
-  batchIterations: 60,
+  batchIterations: 200,
   referenceRecords: 200_000,
   oneBatchJvm: true,
   coldStarts: 20,

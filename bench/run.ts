@@ -10,6 +10,7 @@ import type { CodecsResult } from './cases/codecs.child';
 import type { ConnectResult } from './cases/connect.child';
 import type { CpuResult } from './cases/cpu.child';
 import { measureHttp } from './cases/http';
+import type { IdleResult } from './cases/idle.child';
 import type { KeysResult } from './cases/keys.child';
 import type { KafkaCaseInput } from './cases/shared';
 import type { SingleResult } from './cases/single.child';
@@ -135,6 +136,14 @@ async function runCases(results: BenchResults, broker: Broker, progress: Progres
       run: async () => {
         results.codecs = await child<CodecsResult>('codecs.child.ts');
         return results.codecs.codecs.map(({ codec, batch }) => `${codec} ${Math.round(batch.recordsPerSecond)} rec/s`).join(', ');
+      },
+    },
+    idle: {
+      title: '9 · an idle connected producer: kafkajs as released, then with its idle poll stopped',
+      run: async () => {
+        results.idle = await child<IdleResult>('idle.child.ts');
+        const { released, fixed } = results.idle;
+        return `${Math.round(released.checksPerSecond)} → ${Math.round(fixed.checksPerSecond)} queue checks/s, ${released.cpuMsPerSecond.toFixed(1)} → ${fixed.cpuMsPerSecond.toFixed(1)} ms CPU/s`;
       },
     },
     cold: {

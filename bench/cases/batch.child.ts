@@ -3,7 +3,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Message } from 'kafkajs';
 import { handler } from '../../handlers/publish-orders-batch';
-import { bareMessage, connectBareProducer } from '../support/bare-kafka';
+import { bareMessage, connectBareProducer, handlerCodec } from '../support/bare-kafka';
 import { childInput, progressReporter, runAsChild } from '../support/child';
 import { alternate, type Timings, warmUp } from '../support/measure';
 import { apiGatewayEvent, lambdaContext, orderBatch } from '../support/orders';
@@ -15,6 +15,8 @@ export interface BatchSide extends TimedSummary {
 }
 
 export interface BatchResult {
+  /** The handler's KAFKA_COMPRESSION, which the bare send uses too. */
+  codec: string;
   batchSize: number;
   batches: number;
   handler: BatchSide;
@@ -34,11 +36,12 @@ async function main(): Promise<BatchResult> {
   const events = batches.map((orders) => apiGatewayEvent(JSON.stringify({ orders }), '/orders/batch'));
   const messages = batches.map((orders) => orders.map(bareMessage));
   const producer = await connectBareProducer(bootstrap);
+  const codec = handlerCodec();
   const viaHandler = async (iteration: number) => {
     expectStatus(await handler(events[iteration % DISTINCT_BATCHES] as APIGatewayProxyEvent, lambdaContext()), 201);
   };
   const bare = async (iteration: number) => {
-    await producer.send({ topic, acks: -1, messages: messages[iteration % DISTINCT_BATCHES] as Message[] });
+    await producer.send({ topic, acks: -1, compression: codec.type, messages: messages[iteration % DISTINCT_BATCHES] as Message[] });
   };
   await warmUp([viaHandler, bare], plan.batchWarmup, progressReporter(plan.batchWarmup, 'warm-up'));
   const [handlerTimings, bareTimings] = await alternate(
@@ -48,6 +51,7 @@ async function main(): Promise<BatchResult> {
   );
   await producer.disconnect();
   return {
+    codec: codec.name,
     batchSize: plan.batchSize,
     batches: plan.batchIterations,
     handler: batchSide(handlerTimings as Timings, plan.batchSize),

@@ -27,9 +27,14 @@ async function handlerPublisher() {
   };
 }
 
-/** kafkajs alone (resolved through NODE_PATH), with the producer settings and records of the handler. */
+/** kafkajs alone (resolved through NODE_PATH), with the producer settings, codec and records of the handler. */
 async function barePublisher() {
-  const { Kafka, logLevel, Partitioners } = require('kafkajs');
+  const { CompressionCodecs, CompressionTypes, Kafka, logLevel, Partitioners } = require('kafkajs');
+  // The function's codec (its KAFKA_COMPRESSION from the package), as lib/kafka/compression.ts registers it.
+  const codec = process.env.KAFKA_COMPRESSION ?? 'none';
+  if (codec === 'snappy') CompressionCodecs[CompressionTypes.Snappy] = require('kafkajs-snappy');
+  const compression = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy }[codec];
+  if (compression === undefined) throw new Error(`The bare reference does not compress with ${codec}`);
   const kafka = new Kafka({ clientId: 'bench-memory-bare', brokers: process.env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
@@ -46,7 +51,7 @@ async function barePublisher() {
       headers: { ...headers, 'schema-version': '1', 'x-amzn-trace-id': event.headers['X-Amzn-Trace-Id'] },
     };
   });
-  return (index) => producer.send({ topic: process.env.KAFKA_TOPIC, acks: -1, messages: [messages[index % messages.length]] });
+  return (index) => producer.send({ topic: process.env.KAFKA_TOPIC, acks: -1, compression, messages: [messages[index % messages.length]] });
 }
 
 async function main() {

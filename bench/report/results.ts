@@ -5,6 +5,7 @@ import type { CodecsResult } from '../cases/codecs.child';
 import type { ConnectResult } from '../cases/connect.child';
 import type { CpuResult } from '../cases/cpu.child';
 import type { HttpResult } from '../cases/http';
+import type { IdleResult } from '../cases/idle.child';
 import type { KeysResult } from '../cases/keys.child';
 import type { SingleResult } from '../cases/single.child';
 import type { BenchPlan, CaseId } from '../plan';
@@ -27,6 +28,7 @@ export interface BenchResults {
   memory?: MemoryResult;
   keys?: KeysResult;
   codecs?: CodecsResult;
+  idle?: IdleResult;
   /** Cases that could not finish, and why: the others still ran. */
   failures: { case: CaseId; message: string }[];
 }
@@ -37,6 +39,7 @@ export const TARGETS = {
   handlerCpuMs: 0.2,
   warmOverConnectP50: 10,
   batchFractionOfJava: 0.5,
+  batchFractionOfBare: 0.85,
   bundleKb: 300,
   moduleLoadMs: 100,
   firstAckMs: 300,
