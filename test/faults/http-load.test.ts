@@ -62,7 +62,8 @@ afterAll(async () => {
 });
 
 describe('a steady load over HTTP through serverless-offline', () => {
-  it(`holds ${RATE} orders/s for ${DURATION_SECONDS} s on ${CONNECTIONS} connections; nothing acknowledged is lost or duplicated`, async () => {
+  // The rate the machine held is printed, not asserted: speed is the bench's to measure.
+  it(`sends ${Math.round(RATE * DURATION_SECONDS)} orders at up to ${RATE}/s on ${CONNECTIONS} connections; every one is answered 2xx, none lost or duplicated`, async () => {
     const baseUrl = (server as OfflineServer).baseUrl;
     const common = { baseUrl, rate: RATE, users: USERS, orderIdPrefix: 'http' };
     // Prepare: Lambda workers started and their producers connected, outside the measurement.
