@@ -33,7 +33,11 @@ export interface FaultSuiteTiming {
   tailMs: number;
   /** Generated bad bodies through the real handlers (at least 10,000 in full). */
   badBodies: number;
-  /** Requests per order at most, as a shop that retries 503, 504, 409 and lost answers with the same key. */
+  /**
+   * Requests per order at most, as a shop that retries 503, 504, 409 and lost answers with the same
+   * key. At about a second each (Retry-After), enough to outlast every fault: an order given up
+   * during an outage would leave its key with no record, and the suite shows every key with one.
+   */
   maxAttempts: number;
 }
 
@@ -53,7 +57,7 @@ const TIMINGS: Record<FaultSuiteScale, FaultSuiteTiming> = {
     successStreak: 40,
     tailMs: 5_000,
     badBodies: 10_000,
-    maxAttempts: 8,
+    maxAttempts: 40,
   },
   short: {
     scale: 'short',
@@ -70,7 +74,7 @@ const TIMINGS: Record<FaultSuiteScale, FaultSuiteTiming> = {
     successStreak: 10,
     tailMs: 500,
     badBodies: 1_000,
-    maxAttempts: 8,
+    maxAttempts: 40,
   },
 };
 
