@@ -8,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 // theirs could be read.
 import '../lib/kafka/compression';
 import { describeKafkaError } from '../lib/kafka/errors';
+import { scopeMetadataToNamedTopics } from '../lib/kafka/metadata-scope';
 import { stopIdlePolling } from '../lib/kafka/request-queue';
 import { devKafka } from './kafka/local-kafka';
 import { DEFAULT_TOPIC } from './kafka/topology';
@@ -54,14 +55,17 @@ async function main({ topic, json, help, 'from-beginning': fromBeginning }: Retu
   });
 
   stopIdlePolling();
-  const kafka = new Kafka({
-    clientId: 'order-events-tail',
-    brokers,
-    connectionTimeout: 3_000,
-    // Each round is retried by the loop, after fresh metadata; kafkajs's own retries only delay that.
-    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 },
-    logLevel: logLevel.NOTHING,
-  });
+  // Metadata for the followed topic only: another topic's leaderless partition cannot stop it.
+  const kafka = scopeMetadataToNamedTopics(
+    new Kafka({
+      clientId: 'order-events-tail',
+      brokers,
+      connectionTimeout: 3_000,
+      // Each round is retried by the loop, after fresh metadata; kafkajs's own retries only delay that.
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 },
+      logLevel: logLevel.NOTHING,
+    }),
+  );
   await follow(kafka, {
     topic,
     fromBeginning,

@@ -4,6 +4,8 @@ import { type ISocketFactory, Kafka, type KafkaConfig, logLevel as KafkaLogLevel
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { type KafkaSecurity, type KafkaSecurityDeps, kafkaSecurity } from './auth';
+import { fetchOnTheOneConnection } from './cluster';
+import { scopeMetadataToNamedTopics } from './metadata-scope';
 import { stopIdlePolling } from './request-queue';
 
 /**
@@ -123,22 +125,39 @@ export class ClientSockets {
 }
 
 /**
- * Builds a kafkajs client for each new producer or admin client. It is async because SCRAM
- * credentials come from Secrets Manager; they are fetched once and cached by `security`.
+ * Builds a kafkajs client for each new producer. It is async because SCRAM credentials come from
+ * Secrets Manager; they are fetched once and cached by `security`.
+ *
+ * Each execution environment takes the bootstrap brokers in an order of its own: kafkajs connects
+ * to the first of the list first (src/cluster/connectionPoolBuilder.js), so a fleet cold-starting
+ * together would otherwise all open their first connection to one broker. Which partition a key
+ * goes to depends only on the topic's partitions, never on this order.
  */
 export function kafkaFactory(
   config: Config['kafka'],
   logger: Logger,
   security: KafkaSecurityDeps,
   debug = false,
+  random: () => number = Math.random,
 ): (hooks?: ClientHooks) => Promise<RetirableKafka> {
   stopIdlePolling();
+  const environment = { ...config, brokers: shuffled(config.brokers, random) };
   return async (hooks = {}) => {
     const sockets = new ClientSockets(hooks.onConnectionLost);
     const kafka = new Kafka({
-      ...kafkaClientConfig(config, logger, await kafkaSecurity(config, security), debug, hooks),
+      ...kafkaClientConfig(environment, logger, await kafkaSecurity(config, security), debug, hooks),
       socketFactory: sockets.factory,
     });
-    return { kafka, retire: () => sockets.retire() };
+    return { kafka: fetchOnTheOneConnection(scopeMetadataToNamedTopics(kafka)), retire: () => sockets.retire() };
   };
+}
+
+/** Fisher-Yates. */
+export function shuffled<T>(items: readonly T[], random: () => number = Math.random): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
 }

@@ -1,18 +1,20 @@
-import { type Admin, CompressionTypes, type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 import { beforeDeadline, type Deadline, DeadlineExceededError } from '../deadline';
 import { KafkaUnavailableError, type PublisherError, PublishOutcomeUnknownError } from '../errors';
 import type { Logger } from '../log';
 import type { Delivery, OutgoingMessage, Publisher, PublishResult, RecordFinder, WantedRecord } from '../publisher';
 import type { ClientHooks, RetirableKafka } from './client';
+import { type InternalCluster, type PartitionMetadata, producerWithCluster } from './cluster';
 import { attemptMayHaveWritten, describeKafkaError, sendFailure } from './errors';
 import { LazyClient } from './lazy-client';
 import './compression';
 import { KafkaRecordFinder } from './record-finder';
 
-/** How long a batch may group by partition metadata it already has. */
-const PARTITION_CACHE_MS = 30_000;
-
-type PartitionMetadata = Awaited<ReturnType<Admin['fetchTopicMetadata']>>['topics'][number]['partitions'][number];
+/**
+ * How old the producer's metadata may be when a batch groups by it: kafkajs's producer default
+ * (metadataMaxAge, 5 minutes) is also what its own sends go by. Any failed send discards it.
+ */
+const METADATA_MAX_AGE_MS = 300_000;
 
 export interface TopicHealth {
   brokers: number;
@@ -26,24 +28,43 @@ interface PartitionGroup {
 }
 
 /**
+ * The producer and the cluster kafkajs built for it. Batches group by its metadata, health asks
+ * it, and the record finder reads the log through its brokers: one connection per broker for the
+ * whole execution environment. On MSK's IAM listener each connection counts against a broker's
+ * quota of 3,000 and of 100 new ones per second (docs/deploy.md).
+ */
+export class KafkaSession {
+  constructor(
+    readonly producer: Producer,
+    readonly cluster: InternalCluster,
+  ) {}
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+/**
  * The warm producer of one Lambda execution environment, and the only code that sends to Kafka.
  * After any failed send the producer is replaced: a failed or abandoned idempotent send can leave
  * its sequence numbers out of step with the broker, and a fresh producer id is the only safe reset
  * (the Java client bumps its epoch for the same reason).
  */
 export class KafkaPublisher implements Publisher, RecordFinder {
-  readonly producer: LazyClient<Producer>;
-  /** Metadata for batches and the health check: kafkajs producers expose none. */
-  readonly admin: LazyClient<Admin>;
+  /** The producer with its connections: the only kafkajs client of an execution environment. */
+  readonly session: LazyClient<KafkaSession>;
   /** Events during sends after which a record may have been appended: timeouts, lost connections, ambiguous answers. */
   private ambiguousAttempts = 0;
-  private partitionCache: { partitions: PartitionMetadata[]; fetchedAt: number } | undefined;
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private partitionsOfKeys: { metadata: PartitionMetadata[] | undefined; byKey: Map<string, number> } = {
     metadata: undefined,
     byKey: new Map(),
   };
-  /** Reads the log for retries after an unknown outcome: its own connections, kept warm like the others. */
+  /** Reads the log for retries after an unknown outcome, on the producer's connections. */
   readonly records: KafkaRecordFinder;
 
   constructor(
@@ -54,7 +75,7 @@ export class KafkaPublisher implements Publisher, RecordFinder {
     onAuthenticationFailure?: () => void,
     private readonly compression: CompressionTypes = CompressionTypes.None,
   ) {
-    this.producer = new LazyClient(
+    this.session = new LazyClient(
       'producer',
       async () => {
         const { kafka: client, retire } = await kafka({
@@ -65,31 +86,29 @@ export class KafkaPublisher implements Publisher, RecordFinder {
             this.ambiguousAttempts++;
           },
         });
-        return { client: this.buildProducer(client), retire };
+        return { client: this.buildSession(client), retire };
       },
       logger,
       onAuthenticationFailure,
     );
-    this.records = new KafkaRecordFinder(() => kafka(), topic, logger);
-    this.admin = new LazyClient(
-      'admin client',
-      async () => {
-        const { kafka: client, retire } = await kafka();
-        // Producer and admin take the client's retry settings (lib/kafka/client.ts).
-        return { client: client.admin(), retire };
+    this.records = new KafkaRecordFinder(
+      {
+        cluster: async (deadline) => {
+          const session = await this.session.get(deadline);
+          return { cluster: session.cluster, discard: (reason) => this.session.discard(session, reason) };
+        },
       },
-      logger,
-      onAuthenticationFailure,
+      topic,
     );
   }
 
   async publish(messages: readonly OutgoingMessage[], { deadline }: { deadline: Deadline }): Promise<PublishResult[]> {
     const failAll = (error: PublisherError): PublishResult[] => messages.map(() => ({ status: 'failed', error }));
-    let producer: Producer;
+    let session: KafkaSession;
     let groups: PartitionGroup[];
     try {
-      producer = await this.producer.get(deadline);
-      groups = messages.length === 1 ? [{ partition: undefined, indexes: [0] }] : await this.groupByPartition(messages, deadline);
+      session = await this.session.get(deadline);
+      groups = messages.length === 1 ? [{ partition: undefined, indexes: [0] }] : await this.groupByPartition(session, messages, deadline);
     } catch (error) {
       return failAll(error as PublisherError);
     }
@@ -102,7 +121,7 @@ export class KafkaPublisher implements Publisher, RecordFinder {
       // request in flight per broker). The partitions are ours, the same murmur2, so that the
       // receipts follow from the one RecordMetadata per partition.
       metadata = await beforeDeadline(
-        producer.send({
+        session.producer.send({
           topic: this.topic,
           messages: groups.flatMap((group) =>
             group.indexes.map((index) => toKafkaMessage(messages[index] as OutgoingMessage, group.partition)),
@@ -114,8 +133,7 @@ export class KafkaPublisher implements Publisher, RecordFinder {
         deadline,
       );
     } catch (failure) {
-      this.partitionCache = undefined;
-      await this.producer.discard(producer, describeKafkaError(failure));
+      await this.session.discard(session, describeKafkaError(failure));
       if (failure instanceof DeadlineExceededError) {
         return failAll(
           new PublishOutcomeUnknownError('The deadline passed while Kafka had the record in flight: it may or may not have been written', {
@@ -173,42 +191,48 @@ export class KafkaPublisher implements Publisher, RecordFinder {
     return results;
   }
 
-  /** Brokers and partitions as the cluster reports them now, by the deadline. */
+  /** Brokers and partitions as the cluster reports them now (a fresh metadata answer), by the deadline. */
   async health(deadline: Deadline): Promise<TopicHealth> {
-    const [cluster, partitions] = await this.adminRequest(deadline, (admin) =>
-      Promise.all([admin.describeCluster(), admin.fetchTopicMetadata({ topics: [this.topic] })]),
-    );
-    this.partitionCache = { partitions: partitions.topics[0]?.partitions ?? [], fetchedAt: Date.now() };
-    return { brokers: cluster.brokers.length, partitions: this.partitionCache.partitions.length };
+    const session = await this.session.get(deadline);
+    return this.metadataRequest(session, deadline, async (cluster) => {
+      await cluster.addTargetTopic(this.topic);
+      await cluster.refreshMetadata();
+      return { brokers: cluster.getNodeIds().length, partitions: cluster.findTopicPartitionMetadata(this.topic).length };
+    });
   }
 
   find(wanted: readonly WantedRecord[], since: number, deadline: Deadline): Promise<(Delivery | undefined)[]> {
     return this.records.find(wanted, since, deadline);
   }
 
-  /** Disconnects the warm clients, as on SIGTERM; the next publish builds new ones. */
+  /** Disconnects the warm client, as on SIGTERM; the next publish builds a new one. */
   async close(): Promise<void> {
-    await Promise.all([this.producer.close(), this.admin.close(), this.records.close()]);
+    await this.session.close();
   }
 
-  private buildProducer(kafka: Kafka): Producer {
-    const producer = kafka.producer({
+  private buildSession(kafka: Kafka): KafkaSession {
+    const { producer, cluster } = producerWithCluster(kafka, {
       idempotent: true,
       allowAutoTopicCreation: false,
+      metadataMaxAge: METADATA_MAX_AGE_MS,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     producer.on(producer.events.REQUEST_TIMEOUT, () => {
       this.ambiguousAttempts++;
     });
-    return producer;
+    return new KafkaSession(producer, cluster);
   }
 
   /**
    * Assigns each message the partition kafkajs would (Java-compatible murmur2 of the key), so that
    * each partition gets one produce call and fails or succeeds on its own.
    */
-  private async groupByPartition(messages: readonly OutgoingMessage[], deadline: Deadline): Promise<PartitionGroup[]> {
-    const partitionMetadata = await this.partitions(deadline);
+  private async groupByPartition(
+    session: KafkaSession,
+    messages: readonly OutgoingMessage[],
+    deadline: Deadline,
+  ): Promise<PartitionGroup[]> {
+    const partitionMetadata = await this.partitions(session, deadline);
     if (partitionMetadata.length === 0) throw new KafkaUnavailableError(`Topic ${this.topic} has no partitions`);
     const groups = new Map<number, PartitionGroup>();
     // A shop's users recur: murmur2 of a key is worked out once per metadata answer.
@@ -229,23 +253,31 @@ export class KafkaPublisher implements Publisher, RecordFinder {
   }
 
   /**
-   * The topic's partitions, from a metadata answer at most PARTITION_CACHE_MS old: a batch need
-   * not pay an admin round trip, and any failed send drops the cache (leaders may have moved).
+   * The topic's partitions as the producer knows them: the metadata its own send goes by, so a
+   * batch pays no round trip while it is younger than METADATA_MAX_AGE_MS.
    */
-  private async partitions(deadline: Deadline): Promise<PartitionMetadata[]> {
-    if (this.partitionCache && Date.now() - this.partitionCache.fetchedAt < PARTITION_CACHE_MS) return this.partitionCache.partitions;
-    const metadata = await this.adminRequest(deadline, (admin) => admin.fetchTopicMetadata({ topics: [this.topic] }));
-    this.partitionCache = { partitions: metadata.topics[0]?.partitions ?? [], fetchedAt: Date.now() };
-    return this.partitionCache.partitions;
+  private partitions(session: KafkaSession, deadline: Deadline): Promise<PartitionMetadata[]> {
+    return this.metadataRequest(session, deadline, async (cluster) => {
+      await cluster.addTargetTopic(this.topic);
+      await cluster.refreshMetadataIfNecessary();
+      return cluster.findTopicPartitionMetadata(this.topic);
+    });
   }
 
-  /** One request on the warm admin client, by the deadline; a failure replaces the client. */
-  private async adminRequest<T>(deadline: Deadline, request: (admin: Admin) => Promise<T>): Promise<T> {
-    const admin = await this.admin.get(deadline);
+  /**
+   * A metadata request on the producer's cluster, by the deadline. One abandoned at the deadline
+   * leaves its connection busy, and a failed one may mean stale brokers: either replaces the
+   * session (nothing was sent on it for this request yet).
+   */
+  private async metadataRequest<T>(
+    session: KafkaSession,
+    deadline: Deadline,
+    request: (cluster: InternalCluster) => Promise<T>,
+  ): Promise<T> {
     try {
-      return await beforeDeadline(request(admin), deadline);
+      return await beforeDeadline(request(session.cluster), deadline);
     } catch (error) {
-      await this.admin.discard(admin, describeKafkaError(error));
+      await this.session.discard(session, describeKafkaError(error));
       throw new KafkaUnavailableError(`Kafka did not answer a metadata request: ${describeKafkaError(error)}`, { cause: error });
     }
   }

@@ -1,11 +1,9 @@
-import { type Kafka, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { beforeDeadline, type Deadline, DeadlineExceededError } from '../deadline';
-import type { Logger } from '../log';
 import { type Delivery, type RecordFinder, RecordsUndecidedError, type WantedRecord } from '../publisher';
-import type { RetirableKafka } from './client';
+import type { InternalBroker, InternalCluster } from './cluster';
 import { describeKafkaError } from './errors';
 import './compression';
-import { LazyClient } from './lazy-client';
 
 /**
  * Finds records by key and event-id in the partitions their keys map to: how a retry after a 504
@@ -13,9 +11,7 @@ import { LazyClient } from './lazy-client';
  *
  * kafkajs 2.2.4 has no public way to read a partition from an offset without joining a consumer
  * group (a join costs group.initial.rebalance.delay.ms, 3 s by default, on MSK too). So this uses
- * kafkajs's own cluster and broker (src/cluster, src/broker), reached through the client's
- * private cluster factory: the same connections, security and wire protocol as the producer,
- * pinned at kafkajs 2.2.4 (test/unit/lib/kafka/record-finder.test.ts checks the hook is there).
+ * kafkajs's own cluster and broker (lib/kafka/cluster.ts): the producer's, with its connections.
  */
 
 /** What the scan reads at most per partition, between the lower bound and the end. */
@@ -39,69 +35,29 @@ const LATEST = -1;
 const FETCH_BYTES = 1 << 20;
 const FETCH_WAIT_MS = 100;
 
-export interface InternalBroker {
-  listOffsets(request: unknown): Promise<{ responses: { partitions: { partition: number; offset: string }[] }[] }>;
-  fetch(request: unknown): Promise<{
-    responses: {
-      partitions: {
-        highWatermark: string;
-        messages: {
-          offset: string;
-          key: Buffer | null;
-          headers?: Record<string, Buffer | Buffer[] | undefined>;
-          timestamp: string;
-          size?: number;
-          value: Buffer | null;
-        }[];
-      }[];
-    }[];
-  }>;
-}
-
-export interface InternalCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(topic: string): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  findTopicPartitionMetadata(
-    topic: string,
-  ): { partitionId: number; leader: number; partitionErrorCode: number; replicas: number[]; isr: number[] }[];
-  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
-  findBroker(options: { nodeId: string }): Promise<InternalBroker>;
-}
-
-/** kafkajs's own cluster factory, as its producer and admin get theirs (src/index.js). */
-export function internalCluster(kafka: Kafka): InternalCluster {
-  const factory = Object.getOwnPropertySymbols(kafka).find((symbol) => symbol.description === 'private:Kafka:createCluster');
-  const create = factory && (kafka as unknown as Record<symbol, unknown>)[factory];
-  if (typeof create !== 'function') throw new Error('kafkajs has no private cluster factory: the record finder needs kafkajs 2.2.4');
-  return create({ allowAutoTopicCreation: false, metadataMaxAge: 60_000 }) as InternalCluster;
+/**
+ * Where the finder gets a connected cluster: the producer's own (lib/kafka/publisher.ts), so that
+ * reading the log opens no connection of its own. `discard` drops it, for a request abandoned at
+ * its deadline leaves its connection busy.
+ */
+export interface ClusterSource {
+  cluster(deadline: Deadline): Promise<{ cluster: InternalCluster; discard(reason: string): Promise<void> }>;
 }
 
 export class KafkaRecordFinder implements RecordFinder {
-  private readonly cluster: LazyClient<InternalCluster>;
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
-    kafka: () => Promise<RetirableKafka>,
+    private readonly source: ClusterSource,
     readonly topic: string,
-    logger: Logger,
     private readonly limits: ScanLimits = { records: 100_000, bytes: 64 << 20 },
-  ) {
-    this.cluster = new LazyClient(
-      'record finder',
-      async () => {
-        const { kafka: client, retire } = await kafka();
-        return { client: internalCluster(client), retire };
-      },
-      logger,
-    );
-  }
+  ) {}
 
   async find(wanted: readonly WantedRecord[], since: number, deadline: Deadline): Promise<(Delivery | undefined)[]> {
     let cluster: InternalCluster;
+    let discard: (reason: string) => Promise<void>;
     try {
-      cluster = await this.cluster.get(deadline);
+      ({ cluster, discard } = await this.source.cluster(deadline));
     } catch (error) {
       throw new RecordsUndecidedError(`The log could not be reached by the deadline: ${(error as Error).message}`, { cause: error });
     }
@@ -124,14 +80,10 @@ export class KafkaRecordFinder implements RecordFinder {
       return found;
     } catch (error) {
       // A request abandoned at the deadline leaves its connection busy: start afresh next time.
-      if (!(error instanceof RecordsUndecidedError) || deadline.hasPassed()) await this.cluster.discard(cluster, describeKafkaError(error));
+      if (!(error instanceof RecordsUndecidedError) || deadline.hasPassed()) await discard(describeKafkaError(error));
       if (error instanceof RecordsUndecidedError) throw error;
       throw new RecordsUndecidedError(`The log could not be read by the deadline: ${describeKafkaError(error)}`, { cause: error });
     }
-  }
-
-  async close(): Promise<void> {
-    await this.cluster.close();
   }
 
   /**

@@ -3,6 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { scopeMetadataToNamedTopics } from '../../lib/kafka/metadata-scope';
 import { stopIdlePolling } from '../../lib/kafka/request-queue';
 import { classpath, javaBin, run, seconds, waitFor } from './jvm';
 
@@ -19,10 +20,20 @@ export interface PartitionState {
   isr: number[];
 }
 
-/** One short-lived admin client: a local broker answers in milliseconds or not at all. */
-export async function withAdmin<T>(bootstrap: string, work: (admin: Admin) => Promise<T>, timeoutMs = 3_000): Promise<T> {
+/**
+ * One short-lived admin client: a local broker answers in milliseconds or not at all. Like the
+ * publisher's clients, it asks metadata only for the topics it names (lib/kafka/metadata-scope.ts),
+ * so that a leaderless partition of some other topic cannot fail a broker check; `allTopics` is
+ * for the few callers that list every topic (and fail on such a partition, as kafkajs does).
+ */
+export async function withAdmin<T>(
+  bootstrap: string,
+  work: (admin: Admin) => Promise<T>,
+  timeoutMs = 3_000,
+  { allTopics = false }: { allTopics?: boolean } = {},
+): Promise<T> {
   stopIdlePolling();
-  const kafka = new Kafka({
+  const client = new Kafka({
     clientId: 'local-kafka',
     brokers: bootstrap.split(','),
     connectionTimeout: Math.min(timeoutMs, 1_000),
@@ -30,7 +41,7 @@ export async function withAdmin<T>(bootstrap: string, work: (admin: Admin) => Pr
     retry: { retries: 0 },
     logLevel: logLevel.NOTHING,
   });
-  const admin = kafka.admin();
+  const admin = (allTopics ? client : scopeMetadataToNamedTopics(client)).admin();
   try {
     await admin.connect();
     return await work(admin);
@@ -65,8 +76,12 @@ export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 1_000): P
 /** Partitions of a topic, or undefined when it does not exist. */
 export async function topicPartitions(bootstrap: string, topic: string): Promise<PartitionState[] | undefined> {
   return withAdmin(bootstrap, async (admin) => {
-    if (!(await admin.listTopics()).includes(topic)) return undefined;
-    const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+    const answer = await admin.fetchTopicMetadata({ topics: [topic] }).catch((error: { type?: string }) => {
+      if (error.type === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined;
+      throw error;
+    });
+    if (!answer) return undefined;
+    const [metadata] = answer.topics;
     return (metadata?.partitions ?? [])
       .map(({ partitionId, leader, replicas, isr }) => ({ partition: partitionId, leader, replicas, isr }))
       .sort((a, b) => a.partition - b.partition);

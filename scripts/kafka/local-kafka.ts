@@ -262,7 +262,7 @@ export class LocalKafka {
   }
 
   topicNames(brokers: BrokerCount = 1): Promise<string[]> {
-    return withAdmin(this.bootstrap(brokers), (admin) => admin.listTopics());
+    return withAdmin(this.bootstrap(brokers), (admin) => admin.listTopics(), undefined, { allTopics: true });
   }
 
   /** The cluster when its JVMs run, else the single node: what a command without --brokers means. */

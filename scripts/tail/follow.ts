@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
+import { type InternalBroker, type InternalCluster, internalCluster } from '../../lib/kafka/cluster';
 import { describeKafkaError } from '../../lib/kafka/errors';
-import { type InternalBroker, type InternalCluster, internalCluster } from '../../lib/kafka/record-finder';
 import type { FetchedMessage } from './format';
 
 export interface FollowOptions {

@@ -9,7 +9,7 @@ export interface TailRecord {
   value: string | null;
 }
 
-/** A message as kafkajs's fetch decodes it (lib/kafka/record-finder.ts: InternalBroker). */
+/** A message as kafkajs's fetch decodes it (lib/kafka/cluster.ts: InternalBroker). */
 export interface FetchedMessage {
   offset: string;
   key: Buffer | null;

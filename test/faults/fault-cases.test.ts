@@ -1,6 +1,7 @@
 import { Partitioners } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCAL_AWS_ENV, type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/dynamodb/local-dynamodb';
+import { withAdmin } from '../../scripts/kafka/admin';
 import { useLocalAwsEnv } from '../support/keyed-runtime';
 import { establishedConnectionsTo } from '../support/sockets';
 import { checkTopic, NO_VIOLATIONS, readWholeTopic, recoverySeconds, violations } from './support/checker';
@@ -13,6 +14,7 @@ import {
   cluster,
   createFaultTopic,
   deleteFaultTopics,
+  FAULT_TOPIC_PREFIX,
   IDLE_CONNECTION_REAP_MS,
   waitUntilHealthy,
 } from './support/fault-cluster';
@@ -270,6 +272,39 @@ describe(`the publisher under broker faults (${timing.scale}: ${timing.environme
     // The same environments (no new process, no new runtime) answer 2xx once the brokers are back.
     for (const environment of run.environments) {
       expect(invocations.some((invocation) => invocation.environment === environment.id && isSuccess(invocation.status))).toBe(true);
+    }
+  });
+
+  it("7. cold start while another team's topic has a leaderless partition: every order 2xx", async () => {
+    // Prepare: a neighbour with replication factor 1 on a broker that then stops. Our topic keeps
+    // two in-sync replicas of three. Before issue 16 every cold start answered 503 here.
+    const run = await prepareCase('sick-neighbour');
+    const sick: BrokerId = 3;
+    const neighbour = `${FAULT_TOPIC_PREFIX}neighbour-rf1-${Date.now()}`;
+    await withAdmin(CLUSTER_BOOTSTRAP, (admin) =>
+      admin.createTopics({ waitForLeaders: true, topics: [{ topic: neighbour, replicaAssignment: [{ partition: 0, replicas: [sick] }] }] }),
+    );
+    await nodeControl('stop', sick, { ...node, waitFenced: true });
+    // Act: every environment starts cold now.
+    const outageFrom = Date.now();
+    run.load.start();
+    await sleep(timing.coldOutageMs);
+    const outageUntil = Date.now();
+    await nodeControl('start', sick, node);
+    const faultEndedAt = Date.now();
+    await deleteFaultTopics([neighbour]);
+    await electPreferredLeaders(run.topic);
+    await recoverAndTail(run, faultEndedAt);
+    // Assess
+    const invocations = await finishCase('7 cold start beside a leaderless topic', run, faultEndedAt);
+    const during = answeredWithin(invocations, outageFrom, outageUntil);
+    console.log(
+      `While the neighbour had no leader: ${during.length} requests answered, statuses ${[...new Set(during.map((i) => i.status))].join(', ')}`,
+    );
+    expect(during.length).toBeGreaterThanOrEqual(timing.environments);
+    for (const invocation of during) expect(invocation.status, JSON.stringify(invocation.body)).toBe(201);
+    for (const environment of run.environments) {
+      expect(during.some((invocation) => invocation.environment === environment.id)).toBe(true);
     }
   });
 });

@@ -80,10 +80,10 @@ describe('POST /orders against a real broker', () => {
   });
 
   it('reuses one warm producer across invocations', async () => {
-    const before = defaultRuntime().publisher.producer.created;
+    const before = defaultRuntime().publisher.session.created;
     for (let i = 0; i < 20; i++) await publish({ ...exampleOrder(), order_id: `warm-${i}` });
     expect(before).toBeGreaterThanOrEqual(1);
-    expect(defaultRuntime().publisher.producer.created).toBe(before);
+    expect(defaultRuntime().publisher.session.created).toBe(before);
   });
 
   it('leaves a warm connection idle between invocations: no polling, no TimeoutNegativeWarning', async () => {

@@ -77,8 +77,11 @@ export async function waitUntilHealthy(topic: string, timeoutMs = 90_000): Promi
  * replication factor 2 that other suites leave in the cluster.
  */
 export async function brokerInEveryReplicaSet(avoid: number): Promise<BrokerId> {
-  const replicaSets = await withAdmin(CLUSTER_BOOTSTRAP, async (admin) =>
-    (await admin.fetchTopicMetadata()).topics.flatMap((topic) => topic.partitions.map((partition) => partition.replicas)),
+  const replicaSets = await withAdmin(
+    CLUSTER_BOOTSTRAP,
+    async (admin) => (await admin.fetchTopicMetadata()).topics.flatMap((topic) => topic.partitions.map((partition) => partition.replicas)),
+    undefined,
+    { allTopics: true },
   );
   const candidates = BROKER_IDS.filter((id) => replicaSets.every((replicas) => replicas.includes(id)));
   const chosen = candidates.find((id) => id !== avoid) ?? candidates[0];
@@ -96,5 +99,6 @@ export async function deleteFaultTopics(only?: string[]): Promise<void> {
       if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
     },
     30_000,
+    { allTopics: true },
   );
 }
