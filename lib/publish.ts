@@ -109,6 +109,7 @@ export function makeOrderPublishing({ publisher, logger, metrics, now, newEventI
             key: order.user_id,
             event_id: eventId,
             retriable: result.error.retriable,
+            outcome: result.error instanceof PublishOutcomeUnknownError ? 'unknown' : 'not_written',
             reason: result.error.message,
           };
         }

@@ -103,7 +103,7 @@ export function buildOpenApiDocument() {
             },
             '207': {
               description:
-                'Some orders were written and some were not: each receipt says which. Resend only the failed ones, as a new batch under a new Idempotency-Key.',
+                'Some orders were written and some were not: each receipt says which, whether it is retriable, and whether its outcome is unknown. Retry the same body with the same Idempotency-Key: the retry publishes only the orders not in the log (it looks there first for those of unknown outcome), keeps every earlier receipt, and answers 201 once all are written, or a new 207. Idempotent-Replayed: true only when it wrote nothing.',
               headers: replayed,
               content: { 'application/json': { schema: BatchReceiptSchema } },
             },

@@ -65,7 +65,16 @@ export const FailedRecordSchema = z.object({
   status: z.literal('failed'),
   key: z.string(),
   event_id: eventId,
-  retriable: z.boolean().describe('true: retry this order (with the same Idempotency-Key, its event id stays the same).'),
+  retriable: z
+    .boolean()
+    .describe(
+      'true: retrying may write it. Retry the whole batch with the same Idempotency-Key and the same body: the retry publishes only the orders not in the log, keeps every earlier receipt, and its event ids stay the same.',
+    ),
+  outcome: z
+    .enum(['not_written', 'unknown'])
+    .describe(
+      'not_written: Kafka refused it, it is not in the topic. unknown: the deadline passed while Kafka had it, it may or may not be in the topic; a retry with the same key looks in the log before it publishes.',
+    ),
   reason: z.string(),
 });
 
@@ -102,6 +111,7 @@ export const BatchReceiptSchema = z
             key: 'user123',
             event_id: '1c9d7f3a-2b4e-5a6c-8d0e-3f2a1b4c5d6e',
             retriable: true,
+            outcome: 'not_written',
             reason: 'Kafka could not take the record: LEADER_NOT_AVAILABLE',
           },
         ],

@@ -33,7 +33,7 @@ import { type Attempt, type Claim, type ClaimRequest, type IdempotencyStore, Lea
 /** The item as this service writes it. */
 const ItemSchema = z.object({
   id: z.object({ S: z.string() }),
-  status: z.object({ S: z.enum(['INPROGRESS', 'COMPLETED', 'UNKNOWN']) }),
+  status: z.object({ S: z.enum(['INPROGRESS', 'COMPLETED', 'UNKNOWN', 'PARTIAL']) }),
   expiration: z.object({ N: z.string().regex(/^\d+$/) }),
   in_progress_expiration: z.object({ N: z.string().regex(/^\d+$/) }),
   validation: z.object({ S: z.string().min(1) }),
@@ -44,18 +44,24 @@ const ItemSchema = z.object({
   attempts: z.object({ S: z.string() }),
   data: z.object({ S: z.string() }).optional(),
   status_code: z.object({ N: z.string().regex(/^\d{3}$/) }).optional(),
+  settled_at: z.object({ N: z.string().regex(/^\d+$/) }).optional(),
 });
 
 const AttemptsSchema = z.array(z.object({ startedAt: z.number(), leaseUntil: z.number() })).min(1);
 
 interface StoredRecord {
-  status: 'INPROGRESS' | 'COMPLETED' | 'UNKNOWN';
+  status: 'INPROGRESS' | 'COMPLETED' | 'UNKNOWN' | 'PARTIAL';
   fingerprint: string;
   operation: 'order' | 'batch';
   version: number;
   attempts: Attempt[];
   answer: StoredAnswer | undefined;
+  /** PARTIAL: from when a retry may take the key over. */
+  settledAt: number | undefined;
 }
+
+/** The attributes of a 207 that a retry finishes (status PARTIAL), absent in every other state. */
+const PARTIAL_ANSWER = ['data', 'status_code', 'settled_at'];
 
 /** Attempts kept per key: enough for the reconciliation's lower bound, and a bound on the item's size. */
 const MAX_ATTEMPTS = 20;
@@ -133,8 +139,12 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
         }
         if (record.status === 'COMPLETED' && record.answer) return { outcome: 'replay', answer: record.answer };
         // In progress, or outcome unknown: an attempt may write until its lease ends, and its last
-        // request may still be inside a broker a while after that.
-        const settledAt = Math.max(...record.attempts.map((attempt) => attempt.leaseUntil)) + this.settleMs;
+        // request may still be inside a broker a while after that. A 207 says itself whether any
+        // of its orders may still land.
+        const settledAt =
+          record.status === 'PARTIAL' && record.settledAt !== undefined
+            ? record.settledAt
+            : Math.max(...record.attempts.map((attempt) => attempt.leaseUntil)) + this.settleMs;
         if (now < settledAt) return { outcome: 'in-flight', retryAfterMs: settledAt - now };
         const earlierAttempts = record.attempts.slice(-(MAX_ATTEMPTS - 1));
         try {
@@ -150,13 +160,15 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
                 attempts: { S: JSON.stringify([...earlierAttempts, request.attempt]) },
                 expiration: { N: String(Math.ceil(request.expiresAt / 1000)) },
               },
-              [],
+              // A 207's answer moves into the claim: should this attempt die, the next one must not
+              // take the orders it may have sent for unwritten, and looks for all of them in the log.
+              PARTIAL_ANSWER,
               '#version = :seen',
               { ':seen': { N: String(record.version) } },
             ),
             deadline,
           );
-          return { outcome: 'claimed', lease, earlierAttempts };
+          return { outcome: 'claimed', lease, earlierAttempts, ...(record.answer ? { partial: record.answer } : {}) };
         } catch (takeover) {
           if (!(takeover instanceof ConditionalCheckFailedException)) throw takeover;
         }
@@ -174,11 +186,37 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     );
   }
 
+  completePartial(
+    key: string,
+    lease: string,
+    { answer, attempts, settledAt }: { answer: StoredAnswer; attempts: Attempt[]; settledAt: number },
+    deadline: Deadline,
+  ): Promise<void> {
+    return this.whileHeld(
+      key,
+      lease,
+      {
+        status: { S: 'PARTIAL' },
+        data: { S: answer.body },
+        status_code: { N: String(answer.statusCode) },
+        attempts: { S: JSON.stringify(attempts.slice(-MAX_ATTEMPTS)) },
+        settled_at: { N: String(Math.ceil(settledAt)) },
+      },
+      deadline,
+    );
+  }
+
   markUnknown(key: string, lease: string, attempts: Attempt[], deadline: Deadline): Promise<void> {
     return this.whileHeld(key, lease, { status: { S: 'UNKNOWN' }, attempts: { S: JSON.stringify(attempts) } }, deadline);
   }
 
-  async release(key: string, lease: string, earlierAttempts: Attempt[], deadline: Deadline): Promise<void> {
+  async release(key: string, lease: string, earlierAttempts: Attempt[], deadline: Deadline, partial?: StoredAnswer): Promise<void> {
+    if (partial && earlierAttempts.length > 0) {
+      // Back to the 207 this attempt set out to finish: it wrote nothing, and the earlier attempts
+      // had settled before it claimed the key.
+      await this.completePartial(key, lease, { answer: partial, attempts: earlierAttempts, settledAt: this.now() }, deadline);
+      return;
+    }
     if (earlierAttempts.length > 0) {
       const leaseUntil = Math.max(...earlierAttempts.map((attempt) => attempt.leaseUntil));
       const set = {
@@ -207,8 +245,9 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
 
   /** An update made only while this request's claim holds; the lease ends with it. */
   private async whileHeld(key: string, lease: string, set: Values, deadline: Deadline): Promise<void> {
+    const remove = ['lease', ...PARTIAL_ANSWER.filter((name) => !(name in set))];
     try {
-      await this.send(update(this.table, key, set, ['lease'], '#lease = :lease', { ':lease': { S: lease } }), deadline);
+      await this.send(update(this.table, key, set, remove, '#lease = :lease', { ':lease': { S: lease } }), deadline);
     } catch (error) {
       throw error instanceof ConditionalCheckFailedException ? new LeaseLostError(key) : error;
     }
@@ -251,5 +290,6 @@ function parseItem(item: Values): StoredRecord {
     version: Number(data.version.N),
     attempts,
     answer: data.data && data.status_code ? { statusCode: Number(data.status_code.N), body: data.data.S } : undefined,
+    settledAt: data.settled_at ? Number(data.settled_at.N) : undefined,
   };
 }

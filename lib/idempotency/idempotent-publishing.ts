@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BatchReceipt, BatchRecordReceipt, OrderReceipt } from '../contracts/schemas';
+import { type BatchReceipt, BatchReceiptSchema, type BatchRecordReceipt, type OrderReceipt } from '../contracts/schemas';
 import { Deadline } from '../deadline';
 import {
   IdempotencyKeyInFlightError,
@@ -61,8 +61,24 @@ export function fingerprint(orders: readonly Order[]): string {
  * The publishing use case with Idempotency-Key behind a store: the first request with a key
  * publishes and its answer is stored; a retry gets that answer again, and writes nothing.
  */
-/** How a request is answered once its key is claimed: `found` is where the log holds its orders, when a retry looked. */
-type AnswerWith = (found: (Delivery | undefined)[] | undefined) => Promise<{ answer: StoredAnswer; wroteNothing: boolean }>;
+/**
+ * What a retry knows before it answers: `found`, where the log holds its orders, when it looked;
+ * `partial`, the receipts of an earlier 207 it finishes.
+ */
+interface Earlier {
+  found: (Delivery | undefined)[] | undefined;
+  partial: BatchRecordReceipt[] | undefined;
+}
+
+/** How a request is answered once its key is claimed. */
+type AnswerWith = (earlier: Earlier) => Promise<Answered>;
+
+interface Answered {
+  answer: StoredAnswer;
+  wroteNothing: boolean;
+  /** Some order's outcome is unknown: a retry must wait until its send can no longer land. */
+  mayStillLand?: boolean;
+}
 
 export function makeIdempotentPublishing({ orders, store, finder, policy, logger, metrics, now }: IdempotentPublishingDeps) {
   /** Records an outcome; a failure to record it never changes the answer, which is Kafka's. */
@@ -136,16 +152,27 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
    * it asks the log whether the earlier attempts' records are there. Undecided by the deadline:
    * the key goes back as it was, and the answer is a 504 again rather than a guess.
    */
-  async function lookUp(batch: readonly Order[], key: string, operation: Operation, earlier: Attempt[], deadline: Deadline) {
-    if (!finder || earlier.length === 0) return undefined;
+  async function lookUp(
+    batch: readonly Order[],
+    key: string,
+    operation: Operation,
+    earlier: Attempt[],
+    only: readonly number[],
+    deadline: Deadline,
+  ): Promise<(Delivery | undefined)[] | undefined> {
+    if (!finder || earlier.length === 0 || only.length === 0) return undefined;
     const started = now();
-    const wanted = batch.map((order, index) => ({
-      key: order.user_id,
+    const wanted = only.map((index) => ({
+      key: (batch[index] as Order).user_id,
       eventId: eventIdFor(key, operation === 'batch' ? index : undefined),
     }));
     try {
-      const found = await finder.find(wanted, Math.min(...earlier.map((attempt) => attempt.startedAt)), deadline);
-      metrics.reconciliation(found.some(Boolean) ? 'found' : 'not-found', now() - started);
+      const inLog = await finder.find(wanted, Math.min(...earlier.map((attempt) => attempt.startedAt)), deadline);
+      metrics.reconciliation(inLog.some(Boolean) ? 'found' : 'not-found', now() - started);
+      const found: (Delivery | undefined)[] = batch.map(() => undefined);
+      only.forEach((index, position) => {
+        found[index] = inLog[position];
+      });
       return found;
     } catch (error) {
       if (!(error instanceof RecordsUndecidedError)) throw error;
@@ -163,7 +190,9 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
         'The Idempotency-Key header is required: a unique key per request, the same key when you retry it',
       );
     }
-    if (key === undefined || store === undefined) return { ...(await answerWith(undefined)).answer, replayed: false };
+    if (key === undefined || store === undefined) {
+      return { ...(await answerWith({ found: undefined, partial: undefined })).answer, replayed: false };
+    }
 
     const { deadline } = options;
     const attempt: Attempt = { startedAt: now(), leaseUntil: deadline.at };
@@ -174,14 +203,28 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
     }
     if (claimed.outcome !== 'claimed') refuse(claimed, operation);
 
-    let answered: { answer: StoredAnswer; wroteNothing: boolean };
+    const partial = claimed.partial ? partialReceipts(claimed.partial, batch.length) : undefined;
+    // Finishing a 207, only the orders whose outcome it left unknown may be in the log unannounced:
+    // the written ones have their receipts, the refused ones are not there.
+    const lookFor = batch
+      .map((_, index) => index)
+      .filter((index) => {
+        const receipt = partial?.[index];
+        return receipt === undefined || (receipt.status === 'failed' && receipt.outcome === 'unknown');
+      });
+    let answered: Answered;
     try {
-      answered = await answerWith(await lookUp(batch, key, operation, claimed.earlierAttempts, deadline));
+      const found = await lookUp(batch, key, operation, claimed.earlierAttempts, lookFor, deadline);
+      answered = await answerWith({ found, partial });
     } catch (error) {
       const undecided = error instanceof PublishOutcomeUnknownError && error.cause instanceof RecordsUndecidedError;
       if (error instanceof KafkaUnavailableError || error instanceof PublishRejectedError || undecided) {
         // Nothing of this attempt was written.
-        await record('release the key', (bound) => store.release(key, claimed.lease, claimed.earlierAttempts, bound), deadline);
+        await record(
+          'release the key',
+          (bound) => store.release(key, claimed.lease, claimed.earlierAttempts, bound, claimed.partial),
+          deadline,
+        );
       } else {
         // It may be in the topic: keep the key, with what a later retry needs to look for it.
         await record(
@@ -196,7 +239,16 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
       }
       throw error;
     }
-    await record('store the answer', (bound) => store.complete(key, claimed.lease, answered.answer, bound), deadline);
+    if (answered.answer.statusCode === 207) {
+      const partialAnswer = {
+        answer: answered.answer,
+        attempts: [...claimed.earlierAttempts, attempt],
+        settledAt: answered.mayStillLand ? deadline.at + policy.settleMs : now(),
+      };
+      await record('store the partial answer', (bound) => store.completePartial(key, claimed.lease, partialAnswer, bound), deadline);
+    } else {
+      await record('store the answer', (bound) => store.complete(key, claimed.lease, answered.answer, bound), deadline);
+    }
     if (answered.wroteNothing) metrics.idempotentReplay();
     return { ...answered.answer, replayed: answered.wroteNothing };
   }
@@ -216,21 +268,27 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
     } catch (error) {
       if (alone || !(error instanceof Error)) throw error;
       const retriable = (error as { retriable?: boolean }).retriable ?? false;
+      const outcome = error instanceof PublishOutcomeUnknownError ? 'unknown' : 'not_written';
       return only.map((index) => ({
         status: 'failed',
         key: (batch[index] as Order).user_id,
         event_id: eventIdFor(options.idempotencyKey, index),
         retriable,
+        outcome,
         reason: error.message,
       }));
     }
   }
 
   /** A batch's answer: 201 when every order is written, 207 when only some are. */
-  function answerFor(receipts: BatchRecordReceipt[], wroteNothing: boolean): { answer: StoredAnswer; wroteNothing: boolean } {
+  function answerFor(receipts: BatchRecordReceipt[], wroteNothing: boolean): Answered {
     const written = receipts.filter((receipt) => receipt.status === 'written').length;
     const body: BatchReceipt = { topic: orders.topic, written, failed: receipts.length - written, receipts };
-    return { answer: { statusCode: written === receipts.length ? 201 : 207, body: JSON.stringify(body) }, wroteNothing };
+    return {
+      answer: { statusCode: written === receipts.length ? 201 : 207, body: JSON.stringify(body) },
+      wroteNothing,
+      mayStillLand: receipts.some((receipt) => receipt.status === 'failed' && receipt.outcome === 'unknown'),
+    };
   }
 
   /** A receipt for an order found in the log, as its first publish would have answered. */
@@ -248,7 +306,7 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
 
     /** POST /orders: 201 with the receipt (of the record found in the log, on a retry that found it there). */
     publishOrder(order: Order, options: PublishOptions): Promise<Answer> {
-      return once('order', [order], options, async (found) => {
+      return once('order', [order], options, async ({ found }) => {
         const inLog = found?.[0];
         const receipt = inLog ? foundReceipt(inLog, order, eventIdFor(options.idempotencyKey)) : await orders.publishOrder(order, options);
         return { answer: { statusCode: 201, body: JSON.stringify(receipt) }, wroteNothing: inLog !== undefined };
@@ -257,20 +315,23 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
 
     /**
      * POST /orders/batch: 201 when every order was written, 207 when only some were. A retry
-     * that found some of the orders in the log publishes only the others.
+     * publishes only the orders the log does not hold: those an earlier 207 did not write, and
+     * those of an unknown outcome that it did not find. Earlier receipts are kept as they were.
      */
     publishOrders(batch: readonly Order[], options: PublishOptions): Promise<Answer> {
-      return once('batch', batch, options, async (found) => {
-        const missing = batch.map((_, index) => index).filter((index) => !found?.[index]);
-        const published = missing.length > 0 ? await publishOrFail(batch, missing, options, missing.length === batch.length) : [];
-        if (!found) return answerFor(published, missing.length === 0);
-        const position = new Map(missing.map((index, at) => [index, at]));
-        const receipts = batch.map((order, index): BatchRecordReceipt => {
-          const inLog = found[index];
-          if (!inLog) return published[position.get(index) as number] as BatchRecordReceipt;
+      return once('batch', batch, options, async ({ found, partial }) => {
+        const known = batch.map((order, index): BatchRecordReceipt | undefined => {
+          const earlier = partial?.[index];
+          if (earlier?.status === 'written') return earlier;
+          const inLog = found?.[index];
+          if (!inLog) return undefined;
           const { partition, offset, timestamp, key, event_id } = foundReceipt(inLog, order, eventIdFor(options.idempotencyKey, index));
           return { status: 'written', partition, offset, timestamp, key, event_id };
         });
+        const missing = batch.map((_, index) => index).filter((index) => known[index] === undefined);
+        const published = missing.length > 0 ? await publishOrFail(batch, missing, options, missing.length === batch.length) : [];
+        const position = new Map(missing.map((index, at) => [index, at]));
+        const receipts = known.map((receipt, index) => receipt ?? (published[position.get(index) as number] as BatchRecordReceipt));
         return answerFor(receipts, missing.length === 0);
       });
     },
@@ -278,3 +339,12 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
 }
 
 export type IdempotentPublishing = ReturnType<typeof makeIdempotentPublishing>;
+
+/** The receipts of a stored 207, one per order of the batch it answered. */
+function partialReceipts(partial: StoredAnswer, orders: number): BatchRecordReceipt[] {
+  const parsed = BatchReceiptSchema.safeParse(JSON.parse(partial.body));
+  if (!parsed.success || parsed.data.receipts.length !== orders) {
+    throw new IdempotencyRecordCorruptError('A stored 207 does not hold one receipt per order of its batch');
+  }
+  return parsed.data.receipts;
+}

@@ -33,8 +33,8 @@ export function lazyDynamoDbStore({ table, region, settleMs }: DynamoDbStoreOpti
     claim: async (request: ClaimRequest, deadline: Deadline) => (await get()).claim(request, deadline),
     complete: async (key: string, lease: string, answer: StoredAnswer, deadline: Deadline) =>
       (await get()).complete(key, lease, answer, deadline),
-    release: async (key: string, lease: string, earlier: Attempt[], deadline: Deadline) =>
-      (await get()).release(key, lease, earlier, deadline),
+    completePartial: async (...args: Parameters<IdempotencyStore['completePartial']>) => (await get()).completePartial(...args),
+    release: async (...args: Parameters<IdempotencyStore['release']>) => (await get()).release(...args),
     markUnknown: async (key: string, lease: string, attempts: Attempt[], deadline: Deadline) =>
       (await get()).markUnknown(key, lease, attempts, deadline),
   };

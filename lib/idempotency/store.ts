@@ -41,8 +41,12 @@ export interface ClaimRequest {
 }
 
 export type Claim =
-  /** This request holds the key until its lease ends; `earlierAttempts` may have written records. */
-  | { outcome: 'claimed'; lease: string; earlierAttempts: Attempt[] }
+  /**
+   * This request holds the key until its lease ends; `earlierAttempts` may have written records.
+   * `partial` is the answer of an earlier attempt that wrote only some orders of a batch (a 207):
+   * its receipts say which are written, which were refused and which are of unknown outcome.
+   */
+  | { outcome: 'claimed'; lease: string; earlierAttempts: Attempt[]; partial?: StoredAnswer }
   | { outcome: 'replay'; answer: StoredAnswer }
   | { outcome: 'reused'; operation: Operation }
   /** Another attempt holds the key, or has not settled: retry after this long. */
@@ -54,11 +58,26 @@ export interface IdempotencyStore {
   /** Stores the answer for replay; the key's lease ends. */
   complete(key: string, lease: string, answer: StoredAnswer, deadline: Deadline): Promise<void>;
   /**
-   * Nothing of this attempt was written: the key is forgotten, or, when earlier attempts may have
-   * written records, goes back to their outcome-unknown state.
+   * Stores a batch's answer that wrote only some of its orders (a 207). A retry with the same key
+   * and body takes the key over, from `settledAt` on (when no earlier send can still land), with
+   * this answer and `attempts` in its claim, and finishes the batch.
    */
-  release(key: string, lease: string, earlierAttempts: Attempt[], deadline: Deadline): Promise<void>;
-  /** The attempt may or may not have written its records: the key stays, outcome unknown, with every attempt so far. */
+  completePartial(
+    key: string,
+    lease: string,
+    partial: { answer: StoredAnswer; attempts: Attempt[]; settledAt: number },
+    deadline: Deadline,
+  ): Promise<void>;
+  /**
+   * Nothing of this attempt was written: the key is forgotten, or, when earlier attempts may have
+   * written records, goes back to their outcome-unknown state, or to the 207 (`partial`) that the
+   * attempt set out to finish.
+   */
+  release(key: string, lease: string, earlierAttempts: Attempt[], deadline: Deadline, partial?: StoredAnswer): Promise<void>;
+  /**
+   * The attempt may or may not have written its records: the key stays, outcome unknown, with every
+   * attempt so far, and a later retry looks for every order in the log.
+   */
   markUnknown(key: string, lease: string, attempts: Attempt[], deadline: Deadline): Promise<void>;
 }
 

@@ -1,11 +1,13 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makePublishOrdersBatchHandler } from '../../handlers/publish-orders-batch';
 import { parseConfig } from '../../lib/config';
 import { createRuntime, type Runtime } from '../../lib/runtime';
+import { LOCAL_AWS_ENV, type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/dynamodb/local-dynamodb';
 import { CLUSTER_BOOTSTRAP, cluster } from '../faults/support/fault-cluster';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
-import { TopicReader } from '../support/referee';
+import { keyedRuntime, useLocalAwsEnv } from '../support/keyed-runtime';
+import { readTopic, TopicReader } from '../support/referee';
 
 /**
  * A batch whose partitions fare differently, for real and deterministically: partitions 0-2 are
@@ -14,8 +16,8 @@ import { TopicReader } from '../support/referee';
  * (NOT_ENOUGH_REPLICAS) while 3-5 take them.
  *
  * (A replication-factor-1 topic with its leader's broker down does not work here: kafkajs 2.2.4
- * throws on any partition error in a metadata answer, so one leaderless partition makes the whole
- * topic unwritable to it.)
+ * throws on any partition error in a metadata answer of the topic, so one leaderless partition
+ * makes the whole topic unwritable to it.)
  */
 const topic = `orders-partial-${Date.now()}`;
 const PARTITIONS = 6;
@@ -29,6 +31,8 @@ const assignment = [
   { partition: 5, replicas: [1, 3] },
 ];
 let runtime: Runtime;
+let keyed: ReturnType<typeof keyedRuntime> | undefined;
+let dynamo: LocalDynamoDb | undefined;
 
 function partitionOfKey(key: string): number {
   const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({
@@ -55,6 +59,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runtime?.publisher.close();
+  await keyed?.publisher.close();
+  await dynamo?.close();
+  vi.unstubAllEnvs();
   await cluster.node('start', STOPPED_BROKER, { brokers: 3 });
 });
 
@@ -89,5 +96,88 @@ describe('a batch when one broker of three is down', () => {
       expect(record.key).toBe(order.user_id);
       expect(JSON.parse(record.value ?? '')).toEqual(order);
     }
+  });
+});
+
+type BatchBody = {
+  written: number;
+  failed: number;
+  receipts: { status: string; partition?: number; offset?: number; key: string; event_id: string; retriable?: boolean; outcome?: string }[];
+};
+
+describe('a 207 retried with the same Idempotency-Key and body once the broker is back', () => {
+  it('answers 201, keeps the first receipts, and every order is in the topic exactly once', async () => {
+    // Prepare: the idempotency store, and a batch whose orders fall on both halves of the topic.
+    dynamo = await startLocalDynamoDb();
+    useLocalAwsEnv(dynamo);
+    keyed = keyedRuntime({
+      KAFKA_BROKERS: CLUSTER_BOOTSTRAP,
+      KAFKA_TOPIC: topic,
+      IDEMPOTENCY_TABLE: dynamo.env.IDEMPOTENCY_TABLE as string,
+      AWS_REGION: LOCAL_AWS_ENV.AWS_REGION,
+    });
+    const key = `partial-${Date.now()}`;
+    // Several orders per user, so that the order within a key is checked too.
+    const orders = Array.from({ length: 40 }, (_, index) => ({
+      ...exampleOrder(),
+      order_id: `k-${index}`,
+      user_id: `keyed-${index % 12}`,
+    }));
+    const send = async () => {
+      const response = await keyed?.batch(
+        postEvent({ orders }, { headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key } }),
+        lambdaContext(),
+      );
+      if (!response) throw new Error('no runtime');
+      return {
+        status: response.statusCode,
+        replayed: response.headers?.['idempotent-replayed'],
+        body: JSON.parse(response.body) as BatchBody,
+      };
+    };
+    const first = await send();
+    expect(first.status, JSON.stringify(first.body)).toBe(207);
+    expect(first.body.receipts.filter((receipt) => receipt.status === 'failed').every((receipt) => receipt.outcome === 'not_written')).toBe(
+      true,
+    );
+
+    // Act: the broker back, in sync, then the same request again.
+    await cluster.node('start', STOPPED_BROKER, { brokers: 3 });
+    for (const until = Date.now() + 60_000; ; ) {
+      const partitions = (await cluster.topicPartitions(topic, 3)) ?? [];
+      if (partitions.every((partition) => partition.isr.length === partition.replicas.length)) break;
+      if (Date.now() > until) throw new Error(`Broker ${STOPPED_BROKER} did not rejoin the ISR: ${JSON.stringify(partitions)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const retry = await send();
+
+    // Assess: 201, the earlier receipts unchanged, and what it wrote.
+    expect(retry.status, JSON.stringify(retry.body)).toBe(201);
+    expect(retry.replayed).toBeUndefined();
+    first.body.receipts.forEach((receipt, index) => {
+      if (receipt.status === 'written') expect(retry.body.receipts[index]).toEqual(receipt);
+    });
+    const records = (await readTopic(CLUSTER_BOOTSTRAP, topic)).filter((record) => record.headers['idempotency-key'] === key);
+    expect(records).toHaveLength(orders.length);
+    retry.body.receipts.forEach((receipt, index) => {
+      const matching = records.filter((record) => record.headers['event-id'] === receipt.event_id);
+      expect(
+        matching.map(({ partition, offset }) => ({ partition, offset })),
+        `order ${index}`,
+      ).toEqual([{ partition: receipt.partition, offset: receipt.offset }]);
+      expect(JSON.parse(matching[0]?.value ?? '')).toEqual(orders[index]);
+    });
+    // Within a key, the log holds a user's orders in the batch's order.
+    for (const user of new Set(orders.map((order) => order.user_id))) {
+      const inLog = records.filter((record) => record.key === user).sort((a, b) => a.offset - b.offset);
+      const sent = orders.filter((order) => order.user_id === user).map((order) => order.order_id);
+      expect(
+        inLog.map((record) => JSON.parse(record.value ?? '').order_id),
+        user,
+      ).toEqual(sent);
+    }
+    // A third time: the stored 201, replayed, nothing written.
+    const again = await send();
+    expect(again).toMatchObject({ status: 201, replayed: 'true', body: retry.body });
   });
 });

@@ -57,7 +57,7 @@ describe('POST /orders/batch handler', () => {
     expect(publisher.sent[0]?.map((message) => JSON.parse(message.value).order_id)).toEqual(['o-0', 'o-1', 'o-2', 'o-3', 'o-4']);
   });
 
-  it('answers 207 naming each failed order, retriable, with its reason', async () => {
+  it('answers 207 naming each failed order, retriable, whether it is in the topic, with its reason', async () => {
     const { handler, metrics } = setup(new FakePublisher(failUser1(new KafkaUnavailableError('LEADER_NOT_AVAILABLE'))));
     const response = await handler(postEvent(batchOf(4)), lambdaContext());
     expect(response.statusCode).toBe(207);
@@ -71,9 +71,16 @@ describe('POST /orders/batch handler', () => {
       key: 'u-1',
       event_id: expect.any(String),
       retriable: true,
+      outcome: 'not_written',
       reason: 'LEADER_NOT_AVAILABLE',
     });
     expect(body.receipts[0]).toMatchObject({ status: 'written', partition: 1, offset: 100 });
+  });
+
+  it('answers 207 with the outcome of an order it cannot vouch for as unknown', async () => {
+    const { handler } = setup(new FakePublisher(failUser1(new PublishOutcomeUnknownError('may or may not'))));
+    const body = JSON.parse((await handler(postEvent(batchOf(4)), lambdaContext())).body);
+    expect(body.receipts[1]).toMatchObject({ status: 'failed', retriable: true, outcome: 'unknown' });
   });
 
   it.each([

@@ -18,7 +18,7 @@ import {
   LeaseLostError,
   type StoredAnswer,
 } from '../../../../lib/idempotency/store';
-import { makeOrderPublishing } from '../../../../lib/publish';
+import { eventIdFor, makeOrderPublishing } from '../../../../lib/publish';
 import { type Delivery, type PublishResult, type RecordFinder, RecordsUndecidedError, type WantedRecord } from '../../../../lib/publisher';
 import { exampleOrder } from '../../../support/events';
 import { FakePublisher, RecordingLogger, RecordingMetrics } from '../../../support/fake-publisher';
@@ -38,8 +38,11 @@ class ScriptedStore implements IdempotencyStore {
     this.calls.push({ method: 'complete', args: [key, lease, answer] });
     if (this.failing.complete) throw this.failing.complete;
   }
-  async release(key: string, lease: string, earlier: Attempt[]) {
-    this.calls.push({ method: 'release', args: [key, lease, earlier] });
+  async completePartial(key: string, lease: string, partial: { answer: StoredAnswer; attempts: Attempt[]; settledAt: number }) {
+    this.calls.push({ method: 'completePartial', args: [key, lease, partial] });
+  }
+  async release(key: string, lease: string, earlier: Attempt[], _deadline?: Deadline, partial?: StoredAnswer) {
+    this.calls.push({ method: 'release', args: partial ? [key, lease, earlier, partial] : [key, lease, earlier] });
     if (this.failing.release) throw this.failing.release;
   }
   async markUnknown(key: string, lease: string, attempts: Attempt[]) {
@@ -243,6 +246,157 @@ describe('the publishing use case with Idempotency-Key', () => {
       const { publishing } = setup(new ScriptedStore(), undefined, TEST_POLICY, log);
       await publishing.publishOrder(exampleOrder(), options('k'));
       expect(log.asked).toEqual([]);
+    });
+  });
+
+  describe('a batch answered 207, then retried with the same key and body', () => {
+    const batch = [0, 1, 2, 3].map((index) => ({ ...exampleOrder(), order_id: `o-${index}`, user_id: `u-${index}` }));
+    const eventIds = [0, 1, 2, 3].map((index) => eventIdFor('k', index));
+    const written = (index: number, offset: number) => ({
+      status: 'written' as const,
+      partition: 2,
+      offset,
+      timestamp: '2026-11-26T09:59:40.000Z',
+      key: `u-${index}`,
+      event_id: eventIds[index] as string,
+    });
+    const failed = (index: number, outcome: 'not_written' | 'unknown') => ({
+      status: 'failed' as const,
+      key: `u-${index}`,
+      event_id: eventIds[index] as string,
+      retriable: true,
+      outcome,
+      reason: outcome === 'unknown' ? 'may or may not' : 'NOT_ENOUGH_REPLICAS',
+    });
+    /** Order 0 written at offset 40, 1 refused, 2 unknown, 3 written at offset 41. */
+    const partial207 = {
+      statusCode: 207,
+      body: JSON.stringify({
+        topic: 'order-events',
+        written: 2,
+        failed: 2,
+        receipts: [written(0, 40), failed(1, 'not_written'), failed(2, 'unknown'), written(3, 41)],
+      }),
+    };
+    const afterPartial = () => new ScriptedStore({ outcome: 'claimed', lease: 'lease-2', earlierAttempts: EARLIER, partial: partial207 });
+
+    it('stores a first 207 for a retry to finish: settled at once when every failure was a refusal', async () => {
+      const store = new ScriptedStore();
+      const { publishing } = setup(store, (count) =>
+        Array.from(
+          { length: count },
+          (_, index): PublishResult =>
+            index === 1
+              ? { status: 'failed', error: new KafkaUnavailableError('NOT_ENOUGH_REPLICAS') }
+              : { status: 'written', delivery: inLog(index) },
+        ),
+      );
+      const answer = await publishing.publishOrders(batch, options('k'));
+      expect(answer.statusCode).toBe(207);
+      expect(JSON.parse(answer.body).receipts[1]).toMatchObject({ status: 'failed', retriable: true, outcome: 'not_written' });
+      expect(store.calls.at(-1)).toEqual({
+        method: 'completePartial',
+        args: [
+          'k',
+          'lease-1',
+          { answer: { statusCode: 207, body: answer.body }, attempts: [{ startedAt: NOW, leaseUntil: NOW + 5_000 }], settledAt: NOW },
+        ],
+      });
+    });
+
+    it('stores a 207 with an unknown outcome to be settled only after its lease and the settle time', async () => {
+      const store = new ScriptedStore();
+      const { publishing } = setup(store, (count) =>
+        Array.from(
+          { length: count },
+          (_, index): PublishResult =>
+            index === 2
+              ? { status: 'failed', error: new PublishOutcomeUnknownError('may or may not') }
+              : { status: 'written', delivery: inLog(index) },
+        ),
+      );
+      const answer = await publishing.publishOrders(batch, options('k'));
+      expect(JSON.parse(answer.body).receipts[2]).toMatchObject({ status: 'failed', outcome: 'unknown' });
+      expect(store.calls.at(-1)?.args[2]).toMatchObject({ settledAt: NOW + 5_000 + TEST_POLICY.settleMs });
+    });
+
+    it('looks in the log only for the unknown order, publishes what is not there, keeps the earlier receipts, and answers 201', async () => {
+      // Prepare
+      const store = afterPartial();
+      const log = new ScriptedLog(() => undefined);
+      const { publishing, publisher } = setup(store, undefined, TEST_POLICY, log);
+      // Act
+      const answer = await publishing.publishOrders(batch, options('k'));
+      // Assess
+      expect(log.asked.map(({ wanted }) => wanted.map(({ key }) => key))).toEqual([['u-2']]);
+      expect(publisher.sent.map((messages) => messages.map(({ key }) => key))).toEqual([['u-1', 'u-2']]);
+      const body = JSON.parse(answer.body);
+      expect(body.receipts[0]).toEqual(written(0, 40));
+      expect(body.receipts[3]).toEqual(written(3, 41));
+      expect(body.receipts.map((receipt: { status: string }) => receipt.status)).toEqual(['written', 'written', 'written', 'written']);
+      expect(answer).toMatchObject({ statusCode: 201, replayed: false });
+      expect(store.calls.at(-1)?.method).toBe('complete');
+    });
+
+    it('answers replayed when the log held the unknown order and nothing was refused: it wrote nothing', async () => {
+      const onlyUnknown = {
+        statusCode: 207,
+        body: JSON.stringify({
+          topic: 'order-events',
+          written: 3,
+          failed: 1,
+          receipts: [written(0, 40), written(1, 42), failed(2, 'unknown'), written(3, 41)],
+        }),
+      };
+      const store = new ScriptedStore({ outcome: 'claimed', lease: 'lease-2', earlierAttempts: EARLIER, partial: onlyUnknown });
+      const { publishing, publisher } = setup(store, undefined, TEST_POLICY, new ScriptedLog(() => inLog(43)));
+      const answer = await publishing.publishOrders(batch, options('k'));
+      expect(publisher.sent).toEqual([]);
+      expect(answer).toMatchObject({ statusCode: 201, replayed: true });
+      expect(JSON.parse(answer.body).receipts[2]).toMatchObject({ status: 'written', offset: 43 });
+    });
+
+    it('answers a new 207 when the refused order is refused again, and stores it for the next retry', async () => {
+      const store = afterPartial();
+      const { publishing } = setup(
+        store,
+        failWith(new KafkaUnavailableError('NOT_ENOUGH_REPLICAS')),
+        TEST_POLICY,
+        new ScriptedLog(() => inLog(43)),
+      );
+      const answer = await publishing.publishOrders(batch, options('k'));
+      expect(answer).toMatchObject({ statusCode: 207, replayed: false });
+      const body = JSON.parse(answer.body);
+      expect(body.receipts.map((receipt: { status: string }) => receipt.status)).toEqual(['written', 'failed', 'written', 'written']);
+      expect(body.receipts[1]).toMatchObject({ retriable: true, outcome: 'not_written' });
+      expect(store.calls.at(-1)).toMatchObject({
+        method: 'completePartial',
+        args: ['k', 'lease-2', { attempts: [...EARLIER, expect.any(Object)] }],
+      });
+    });
+
+    it('gives the 207 back as it was when the log cannot tell in time: 504, nothing sent', async () => {
+      const store = afterPartial();
+      const { publishing, publisher } = setup(store, undefined, TEST_POLICY, new ScriptedLog(() => 'undecided'));
+      await expect(publishing.publishOrders(batch, options('k'))).rejects.toBeInstanceOf(PublishOutcomeUnknownError);
+      expect(publisher.sent).toEqual([]);
+      expect(store.calls.at(-1)).toEqual({ method: 'release', args: ['k', 'lease-2', EARLIER, partial207] });
+    });
+
+    it('refuses a stored 207 that does not answer this batch', async () => {
+      const store = new ScriptedStore({
+        outcome: 'claimed',
+        lease: 'lease-2',
+        earlierAttempts: EARLIER,
+        partial: { statusCode: 207, body: '{}' },
+      });
+      const { publishing, publisher } = setup(store, undefined, TEST_POLICY, new ScriptedLog(() => undefined));
+      await expect(publishing.publishOrders(batch, options('k'))).rejects.toThrow(/stored 207/);
+      expect(publisher.sent).toEqual([]);
+    });
+
+    it('takes the order of the orders as part of the request: the same orders reordered are another request', () => {
+      expect(fingerprint([...batch].reverse())).not.toBe(fingerprint(batch));
     });
   });
 });
