@@ -51,6 +51,24 @@ module.exports.kafkaBrokers = async ({ resolveVariable }) => {
   return brokers;
 };
 
+/**
+ * The reserved concurrency of each publishing function (serverless.yml: reservedConcurrency):
+ * at most that many environments, and so that many sets of Kafka connections, per function.
+ * docs/deploy.md derives the value from the brokers' connection quota. Empty (the default): no
+ * reservation, and null, which serverless.yml's `, null` fallback turns into no
+ * ReservedConcurrentExecutions at all.
+ */
+module.exports.maxConcurrency = async ({ resolveVariable }) => {
+  const value = await param(resolveVariable, 'maxConcurrency');
+  if (value === '') return null;
+  if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new Error(
+      `--param "maxConcurrency=…" must be a positive integer (the reserved concurrency of each publishing function; see docs/deploy.md), got "${value}"`,
+    );
+  }
+  return Number(value);
+};
+
 /** The Lambda runs in the MSK cluster's VPC when subnets and security groups are given. */
 module.exports.vpc = async ({ resolveVariable }) => {
   const subnetIds = list(await param(resolveVariable, 'subnetIds'));

@@ -26,6 +26,8 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonM
 const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:order-publisher-alarms';
 const FUNCTIONS = ['PublishOrder', 'PublishOrdersBatch', 'Health', 'Openapi'];
+const PUBLISHING_FUNCTIONS = ['PublishOrder', 'PublishOrdersBatch'];
+const BROKERS = ['1', '2', '3'];
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; Condition?: string }>;
 interface Packaged {
@@ -34,17 +36,60 @@ interface Packaged {
 }
 
 const directories: string[] = [];
+const slsEnv = (folder: string) => ({ ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: `.esbuild-package-${folder}` });
 
 async function slsPackage(stage: string, params: Record<string, string>): Promise<Packaged> {
   const directory = mkdtempSync(join(tmpdir(), `sls-${stage}-`));
   directories.push(directory);
   const args = ['serverless', 'package', '--stage', stage, '--package', directory];
   for (const [name, value] of Object.entries(params)) args.push('--param', `${name}=${value}`);
-  const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: `.esbuild-package-${stage}` };
-  const { stdout, stderr } = await run('npx', args, { timeout: 120_000, env });
+  const { stdout, stderr } = await run('npx', args, { timeout: 120_000, env: slsEnv(stage) });
   const template = JSON.parse(readFileSync(join(directory, 'cloudformation-template-update-stack.json'), 'utf8'));
   return { resources: template.Resources as Resources, output: stdout + stderr };
 }
+
+/**
+ * A package that must be refused: what serverless printed. A refusal comes while the variables
+ * resolve, before any bundling, so these runs are short and run side by side.
+ */
+async function slsRefused(name: string, params: Record<string, string>): Promise<{ failed: boolean; output: string }> {
+  const directory = mkdtempSync(join(tmpdir(), `sls-${name}-`));
+  directories.push(directory);
+  const args = ['serverless', 'package', '--stage', 'dev', '--package', directory];
+  for (const [param, value] of Object.entries(params)) args.push('--param', `${param}=${value}`);
+  return run('npx', args, { timeout: 120_000, env: slsEnv(name) }).then(
+    ({ stdout, stderr }) => ({ failed: false, output: stdout + stderr }),
+    (error: { stdout?: string; stderr?: string }) => ({ failed: true, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
+  );
+}
+
+/**
+ * Bad deploy parameters, each refused by `sls package` with a message naming the parameter. To
+ * keep the runs few, each gives a bad maxConcurrency and one bad parameter of the MSK alarms:
+ * serverless reports every variable it cannot resolve, so both messages come out of one run.
+ */
+const REFUSED: { maxConcurrency: string; msk: Record<string, string>; says: string }[] = [
+  {
+    maxConcurrency: '0',
+    msk: { mskClusterName: 'orders' },
+    says: '--param "mskBrokerIds=…" is required with mskClusterName: the ids of its brokers, comma-separated',
+  },
+  {
+    maxConcurrency: '-1',
+    msk: { mskClusterName: 'orders', mskBrokerIds: '1,two,3' },
+    says: '--param mskBrokerIds must be broker ids, whole numbers such as 1,2,3, got "two"',
+  },
+  {
+    maxConcurrency: '1.5',
+    msk: { mskBrokerIds: '1,2,3' },
+    says: '--param mskBrokerIds and mskClusterName go together: give both or neither',
+  },
+  {
+    maxConcurrency: 'abc',
+    msk: { kafkaAuth: 'iam', mskClusterArn: CLUSTER_ARN, mskClusterName: 'payments', mskBrokerIds: '1,2,3' },
+    says: '--param mskClusterName is "payments", but mskClusterArn is the cluster "orders"',
+  },
+];
 
 /** The statements of the Lambda role that concern Kafka, secrets and keys. */
 function kafkaStatements(resources: Resources) {
@@ -72,8 +117,16 @@ let iam: Packaged;
 let scram: Packaged;
 let local: Packaged;
 let plain: { failed: boolean; output: string };
+let refused: { failed: boolean; output: string }[];
 
 beforeAll(async () => {
+  // The refusals, beside the packages: they stop before bundling.
+  const refusals = Promise.all([
+    slsRefused('plain', {}),
+    ...REFUSED.map(({ maxConcurrency, msk }, index) =>
+      slsRefused(`refused-${index}`, { allowLocalBrokers: 'true', maxConcurrency, ...msk }),
+    ),
+  ]);
   // One after another: each run bundles the four functions with esbuild.
   iam = await slsPackage('prod', {
     kafkaAuth: 'iam',
@@ -88,6 +141,9 @@ beforeAll(async () => {
     throttleRateLimit: '25',
     throttleBurstLimit: '50',
     logRetentionInDays: '90',
+    maxConcurrency: '450',
+    mskClusterName: 'orders',
+    mskBrokerIds: BROKERS.join(','),
   });
   scram = await slsPackage('staging', {
     kafkaAuth: 'scram',
@@ -97,16 +153,15 @@ beforeAll(async () => {
     kafkaCompression: 'gzip',
     subnetIds: 'subnet-0a1b2c3d',
     securityGroupIds: 'sg-0123abcd',
+    // t3 brokers: 4 new connections a second; connections alarmed at 90 % of 3,000.
+    mskClusterName: 'orders',
+    mskBrokerIds: ' 1, 2 ,3 ',
+    mskConnectionRateQuota: '4',
+    alarmMskConnectionsPercent: '90',
   });
   // As the bench packages a build against its local broker.
   local = await slsPackage('dev', { allowLocalBrokers: 'true' });
-  plain = await run('npx', ['serverless', 'package', '--stage', 'dev', '--package', mkdtempSync(join(tmpdir(), 'sls-plain-'))], {
-    timeout: 120_000,
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: '.esbuild-package-plain' },
-  }).then(
-    () => ({ failed: false, output: '' }),
-    (error: { stdout?: string; stderr?: string }) => ({ failed: true, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
-  );
+  [plain, ...refused] = await refusals;
 }, 360_000);
 
 afterAll(() => {
@@ -326,6 +381,7 @@ describe('alarms and the dashboard', () => {
         throw new Error('DynamoDB did not answer');
       },
       complete: async () => {},
+      completePartial: async () => {},
       release: async () => {},
       markUnknown: async () => {},
     };
@@ -402,21 +458,191 @@ describe('alarms and the dashboard', () => {
       expect(Properties.OKActions, name).toEqual([ALARM_TOPIC_ARN]);
     }
     for (const [name, { Properties }] of alarmsOf(scram.resources)) expect(Properties.AlarmActions, name).toBeUndefined();
-    expect(alarmsOf(scram.resources)).toHaveLength(alarmsOf(iam.resources).length);
+    const ownAlarms = (resources: Resources) => alarmsOf(resources).filter(([, alarm]) => alarm.Properties.Namespace !== 'AWS/Kafka');
+    expect(ownAlarms(scram.resources)).toHaveLength(ownAlarms(iam.resources).length);
   });
 
-  it('has a dashboard with a row each for requests, orders, latency, failures and Lambda', () => {
-    const body = JSON.parse(iam.resources.Dashboard?.Properties.DashboardBody as string) as {
-      widgets: { y: number; properties: { title: string } }[];
-    };
-    const rows = new Map<number, string[]>();
-    for (const widget of body.widgets) rows.set(widget.y, [...(rows.get(widget.y) ?? []), widget.properties.title]);
-    expect([...rows.values()]).toEqual([
+  it('has a dashboard with a row each for requests, orders, latency, failures and Lambda, and the brokers when the cluster is given', () => {
+    const lambdaRow = ['Lambda duration (ms) and concurrency', 'Cold starts (InitDuration of REPORT lines)'];
+    const rows = [
       ['Requests by status', 'Problems answered, by status'],
       ['Orders published', 'Batch size'],
       ['Publish latency (ms)', 'API latency (ms)'],
       ['Publish failures, by reason', 'Idempotency: replays, conflicts, store errors, reconciliations'],
-      ['Lambda duration (ms) and concurrency', 'Cold starts (InitDuration of REPORT lines)'],
+      lambdaRow,
+    ];
+    expect(dashboardRows(iam.resources)).toEqual([
+      ...rows,
+      ['MSK client connections per broker (IAM, quota 3000)', 'MSK new connections per second per broker (quota 100/s)'],
+    ]);
+    expect(dashboardRows(local.resources)).toEqual(rows);
+  });
+
+  it('draws maxConcurrency on the concurrency graph when it is given', () => {
+    const concurrency = (resources: Resources) =>
+      dashboardWidgets(resources).find(({ properties }) => properties.title === 'Lambda duration (ms) and concurrency');
+    expect(concurrency(iam.resources)?.properties.annotations).toEqual({
+      horizontal: [{ label: 'maxConcurrency (each function)', value: 450, yAxis: 'right' }],
+    });
+    expect(concurrency(local.resources)?.properties.annotations).toBeUndefined();
+  });
+});
+
+interface Widget {
+  y: number;
+  properties: { title: string; metrics?: unknown[][]; annotations?: unknown; stat?: string; period?: number };
+}
+const dashboardWidgets = (resources: Resources) =>
+  (JSON.parse(resources.Dashboard?.Properties.DashboardBody as string) as { widgets: Widget[] }).widgets;
+
+/** The dashboard's widget titles, row by row. */
+function dashboardRows(resources: Resources): string[][] {
+  const rows = new Map<number, string[]>();
+  for (const widget of dashboardWidgets(resources)) rows.set(widget.y, [...(rows.get(widget.y) ?? []), widget.properties.title]);
+  return [...rows.values()];
+}
+
+describe('maxConcurrency: the reserved concurrency of the publishing functions', () => {
+  it('reserves maxConcurrency for each publishing function, and for no other function', () => {
+    for (const name of PUBLISHING_FUNCTIONS) expect(fn(iam.resources, name).ReservedConcurrentExecutions, name).toBe(450);
+    for (const name of ['Health', 'Openapi', 'Docs']) {
+      expect(fn(iam.resources, name), name).toBeDefined();
+      expect(fn(iam.resources, name).ReservedConcurrentExecutions, name).toBeUndefined();
+    }
+  });
+
+  it('reserves nothing when it is not given', () => {
+    for (const packaged of [scram, local]) {
+      for (const name of [...FUNCTIONS, 'Docs']) expect(fn(packaged.resources, name).ReservedConcurrentExecutions, name).toBeUndefined();
+    }
+  });
+
+  it.each(REFUSED.map(({ maxConcurrency }, index) => ({ maxConcurrency, index })))(
+    'refuses maxConcurrency=$maxConcurrency at sls package, naming the parameter',
+    ({ maxConcurrency, index }) => {
+      expect(refused[index]?.failed).toBe(true);
+      expect(refused[index]?.output).toContain(
+        `--param "maxConcurrency=…" must be a positive integer (the reserved concurrency of each publishing function; see docs/deploy.md), got "${maxConcurrency}"`,
+      );
+    },
+  );
+});
+
+describe("the MSK cluster's connection alarms", () => {
+  const kafkaAlarms = (resources: Resources) =>
+    Object.fromEntries(alarmsOf(resources).filter(([, alarm]) => alarm.Properties.Namespace === 'AWS/Kafka'));
+  const broker = (id: string) => [
+    { Name: 'Cluster Name', Value: 'orders' },
+    { Name: 'Broker ID', Value: id },
+  ];
+  const everyMinute = { Statistic: 'Sum', Period: 60, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'missing' };
+
+  it('with the cluster name and its brokers, has three alarms per broker with IAM: connections, new connections a second, refusals', () => {
+    expect(Object.keys(kafkaAlarms(iam.resources)).sort()).toEqual(
+      BROKERS.flatMap((id) => [
+        `AlarmMskBroker${id}ClientConnections`,
+        `AlarmMskBroker${id}ConnectionCreationRate`,
+        `AlarmMskBroker${id}IamTooManyConnections`,
+      ]).sort(),
+    );
+  });
+
+  it.each(BROKERS)('alarms when broker %s holds 80 %% of its 3,000 IAM client connections for three minutes', (id) => {
+    expect(iam.resources[`AlarmMskBroker${id}ClientConnections`]?.Properties).toMatchObject({
+      ...everyMinute,
+      AlarmName: `order-event-publisher-prod-msk-broker-${id}-client-connections`,
+      Namespace: 'AWS/Kafka',
+      MetricName: 'ClientConnectionCount',
+      Dimensions: [...broker(id), { Name: 'Client Authentication', Value: 'IAM' }],
+      Threshold: 2400,
+      EvaluationPeriods: 3,
+      AlarmActions: [ALARM_TOPIC_ARN],
+    });
+  });
+
+  it.each(BROKERS)('alarms when broker %s opens 80 %% of its 100 new connections a second, and when it refuses any', (id) => {
+    expect(iam.resources[`AlarmMskBroker${id}ConnectionCreationRate`]?.Properties).toMatchObject({
+      ...everyMinute,
+      Namespace: 'AWS/Kafka',
+      MetricName: 'ConnectionCreationRate',
+      Dimensions: broker(id),
+      Threshold: 80,
+      EvaluationPeriods: 1,
+    });
+    expect(iam.resources[`AlarmMskBroker${id}IamTooManyConnections`]?.Properties).toMatchObject({
+      ...everyMinute,
+      Namespace: 'AWS/Kafka',
+      MetricName: 'IAMTooManyConnections',
+      Dimensions: broker(id),
+      Threshold: 1,
+      EvaluationPeriods: 1,
+    });
+  });
+
+  it('takes the quotas and percentages from the parameters, and the Client Authentication from kafkaAuth (SCRAM, t3 brokers)', () => {
+    const alarms = kafkaAlarms(scram.resources);
+    expect(Object.keys(alarms)).toHaveLength(2 * BROKERS.length);
+    for (const id of BROKERS) {
+      expect(alarms[`AlarmMskBroker${id}ClientConnections`]?.Properties).toMatchObject({
+        MetricName: 'ClientConnectionCount',
+        Dimensions: [...broker(id), { Name: 'Client Authentication', Value: 'SASL_SCRAM' }],
+        Threshold: 2700,
+      });
+      expect(alarms[`AlarmMskBroker${id}ConnectionCreationRate`]?.Properties).toMatchObject({
+        MetricName: 'ConnectionCreationRate',
+        Dimensions: broker(id),
+        Threshold: 3.2,
+      });
+    }
+  });
+
+  it('graphs each broker on the dashboard, as the alarms see it, with the alarm and the quota drawn', () => {
+    const [connections, rate] = dashboardWidgets(iam.resources).filter(({ properties }) => properties.title.startsWith('MSK '));
+    expect(connections?.properties).toMatchObject({
+      stat: 'Sum',
+      period: 60,
+      metrics: BROKERS.map((id) => [
+        'AWS/Kafka',
+        'ClientConnectionCount',
+        'Cluster Name',
+        'orders',
+        'Broker ID',
+        id,
+        'Client Authentication',
+        'IAM',
+        { label: `broker ${id}` },
+      ]),
+      annotations: {
+        horizontal: [
+          { label: 'alarm', value: 2400 },
+          { label: 'quota', value: 3000 },
+        ],
+      },
+    });
+    expect(rate?.properties.metrics).toEqual([
+      ...BROKERS.map((id) => ['AWS/Kafka', 'ConnectionCreationRate', 'Cluster Name', 'orders', 'Broker ID', id, { label: `broker ${id}` }]),
+      ...BROKERS.map((id) => [
+        'AWS/Kafka',
+        'IAMTooManyConnections',
+        'Cluster Name',
+        'orders',
+        'Broker ID',
+        id,
+        { label: `broker ${id} refused`, yAxis: 'right' },
+      ]),
     ]);
   });
+
+  it('has none without the cluster name', () => {
+    expect(kafkaAlarms(local.resources)).toEqual({});
+    expect(dashboardWidgets(local.resources).filter(({ properties }) => properties.title.startsWith('MSK '))).toEqual([]);
+  });
+
+  it.each(REFUSED.map(({ msk, says }, index) => ({ params: JSON.stringify(msk), says, index })))(
+    'refuses $params at sls package, naming the parameter',
+    ({ says, index }) => {
+      expect(refused[index]?.failed).toBe(true);
+      expect(refused[index]?.output).toContain(says);
+    },
+  );
 });

@@ -71,10 +71,9 @@ export async function waitUntilHealthy(topic: string, timeoutMs = 90_000): Promi
 
 /**
  * A broker that is a replica of every partition in the cluster, other than `avoid` when there is
- * a choice. kafkajs 2.2.4 cannot connect an idempotent producer while any partition of any topic
- * has no leader (docs/architecture.md, "Known limits"); a broker that holds a replica of
- * everything keeps every partition led while the two others are down, even with topics of
- * replication factor 2 that other suites leave in the cluster.
+ * a choice: it keeps every partition led while the two others are down, even with topics of
+ * replication factor 2 that other suites leave in the cluster, so that case 4 is about our topic
+ * and not about a neighbour (case 7 is that one).
  */
 export async function brokerInEveryReplicaSet(avoid: number): Promise<BrokerId> {
   const replicaSets = await withAdmin(
