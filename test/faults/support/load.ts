@@ -1,5 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { makePublishOrderHandler } from '../../../handlers/publish-order';
+import { makePublishOrdersBatchHandler } from '../../../handlers/publish-orders-batch';
 import { parseConfig } from '../../../lib/config';
 import type { Order } from '../../../lib/orders/schema';
 import { createRuntime, type Runtime } from '../../../lib/runtime';
@@ -26,6 +27,29 @@ export interface Invocation {
   body: unknown;
   /** The answer's Retry-After, in ms. */
   retryAfterMs?: number;
+  /** The answer said Idempotent-Replayed: true. */
+  replayed?: boolean;
+}
+
+/** One request of a batch (POST /orders/batch) and what it got back; a retry resends the same body with the same key. */
+export interface BatchInvocation {
+  /** The order in which batches were placed, over the whole case: a retry has its batch's. */
+  seq: number;
+  /** 1 for the first request of a batch, then 2, 3… for its retries with the same Idempotency-Key and body. */
+  attempt: number;
+  environment: number;
+  /** The batch's Idempotency-Key. */
+  key: string;
+  /** The orders, in the order the shop sent them (the same array on every request of the batch). */
+  orders: readonly Order[];
+  sentAt: number;
+  receivedAt: number;
+  deadlineMs: number;
+  status: number;
+  body: unknown;
+  retryAfterMs?: number;
+  /** The answer said Idempotent-Replayed: true (it wrote nothing). */
+  replayed: boolean;
 }
 
 /** The receipt of a 201: where Kafka put the record. */
@@ -53,6 +77,7 @@ export interface EnvironmentOptions {
 export class ExecutionEnvironment {
   readonly runtime: Runtime;
   private readonly handler: ReturnType<typeof makePublishOrderHandler>;
+  private readonly batchHandler: ReturnType<typeof makePublishOrdersBatchHandler>;
   private busy = false;
 
   constructor(
@@ -70,6 +95,7 @@ export class ExecutionEnvironment {
       }),
     );
     this.handler = makePublishOrderHandler(this.runtime.publishDeps);
+    this.batchHandler = makePublishOrdersBatchHandler(this.runtime.publishDeps);
   }
 
   get deadlineMs(): number {
@@ -77,30 +103,41 @@ export class ExecutionEnvironment {
   }
 
   async invoke(order: Order, seq: number, attempt = 1): Promise<Invocation> {
+    // An Idempotency-Key, as a careful client sends: the event id then follows from it.
+    const answered = await this.call(this.handler, order, `order-${order.order_id}`);
+    return { seq, attempt, environment: this.id, order, deadlineMs: this.deadlineMs, ...answered };
+  }
+
+  /** POST /orders/batch with the batch's Idempotency-Key: the same key and body on every attempt. */
+  async invokeBatch(batch: { seq: number; key: string; orders: readonly Order[] }, attempt = 1): Promise<BatchInvocation> {
+    const answered = await this.call(this.batchHandler, { orders: batch.orders }, batch.key);
+    return { ...batch, attempt, environment: this.id, deadlineMs: this.deadlineMs, ...answered };
+  }
+
+  private async call(
+    handler: ReturnType<typeof makePublishOrderHandler>,
+    body: unknown,
+    idempotencyKey: string,
+  ): Promise<Pick<BatchInvocation, 'sentAt' | 'receivedAt' | 'status' | 'body' | 'retryAfterMs' | 'replayed'>> {
     if (this.busy) throw new Error(`Environment ${this.id} got a second invocation while busy; Lambda never does that`);
     this.busy = true;
-    // An Idempotency-Key, as a careful client sends: the event id then follows from it.
-    const event = postEvent(order, { headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `order-${order.order_id}` } });
+    const event = postEvent(body, { headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey } });
     const sentAt = Date.now();
     let response: APIGatewayProxyResult;
     try {
-      response = await this.handler(event, lambdaContext(LAMBDA_REMAINING_MS));
+      response = await handler(event, lambdaContext(LAMBDA_REMAINING_MS));
     } finally {
       this.busy = false;
     }
     const receivedAt = Date.now();
     const retryAfter = Number(response.headers?.['retry-after']);
     return {
-      seq,
-      attempt,
       ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}),
-      environment: this.id,
-      order,
       sentAt,
       receivedAt,
-      deadlineMs: this.deadlineMs,
       status: response.statusCode,
       body: parseBody(response.body),
+      replayed: response.headers?.['idempotent-replayed'] === 'true',
     };
   }
 

@@ -7,7 +7,7 @@ export type FaultSuiteScale = 'full' | 'short';
 
 export interface FaultSuiteTiming {
   scale: FaultSuiteScale;
-  /** Lambda execution environments, each with one invocation at a time: the requests in flight at most. */
+  /** Lambda execution environments, each with one invocation at a time: the requests in flight at most (batchEnvironments of them send batches). */
   environments: number;
   /** Distinct user_ids (record keys); each has at most one request in flight. */
   users: number;
@@ -39,6 +39,16 @@ export interface FaultSuiteTiming {
    * during an outage would leave its key with no record, and the suite shows every key with one.
    */
   maxAttempts: number;
+  /**
+   * Of the environments, how many send batches (POST /orders/batch) instead of single orders:
+   * each batch has `ordersPerBatch` orders of `usersPerBatch` users (several orders per user, so
+   * the order within a key is exercised), drawn from `batchUsers` users of their own, and is
+   * retried with the same key and body on 207, 503, 504, 409 and lost answers, up to maxAttempts.
+   */
+  batchEnvironments: number;
+  ordersPerBatch: number;
+  usersPerBatch: number;
+  batchUsers: number;
 }
 
 const TIMINGS: Record<FaultSuiteScale, FaultSuiteTiming> = {
@@ -58,6 +68,10 @@ const TIMINGS: Record<FaultSuiteScale, FaultSuiteTiming> = {
     tailMs: 5_000,
     badBodies: 10_000,
     maxAttempts: 40,
+    batchEnvironments: 4,
+    ordersPerBatch: 20,
+    usersPerBatch: 5,
+    batchUsers: 40,
   },
   short: {
     scale: 'short',
@@ -75,6 +89,10 @@ const TIMINGS: Record<FaultSuiteScale, FaultSuiteTiming> = {
     tailMs: 500,
     badBodies: 1_000,
     maxAttempts: 40,
+    batchEnvironments: 2,
+    ordersPerBatch: 20,
+    usersPerBatch: 5,
+    batchUsers: 20,
   },
 };
 

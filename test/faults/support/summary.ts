@@ -1,8 +1,11 @@
+import type { BatchCheckResult } from './batch-checker';
 import type { CheckResult } from './checker';
 
 export interface CaseRow {
   name: string;
   check: CheckResult;
+  /** The batch clients' orders, where the case ran them. */
+  batches?: BatchCheckResult;
   /** null where the case has no fault that ends (the bad-input and load runs). */
   recoverySeconds: number | null;
 }
@@ -30,7 +33,23 @@ const COLUMNS: [string, (row: CaseRow) => string | number][] = [
     (row) => `${row.check.keysWithRecords.none} / ${row.check.keysWithRecords.one} / ${row.check.keysWithRecords.more}`,
   ],
   ['recovery (s)', (row) => (row.recoverySeconds === null ? '-' : row.recoverySeconds.toFixed(1))],
+  // The batch clients (support/batch-checker.ts), per order of every batch; '-' where a run has none.
+  ['batches / requests / 207s', (row) => batchCell(row, (b) => `${b.batches} / ${b.requests} / ${b.partialAnswers}`)],
+  ['batch orders', (row) => batchCell(row, (b) => b.orders)],
+  ['exactly once', (row) => batchCell(row, (b) => b.exactlyOnce)],
+  ['batch lost', (row) => batchCell(row, (b) => b.lost)],
+  ['batch duplicated', (row) => batchCell(row, (b) => b.duplicated)],
+  ['receipt mismatches', (row) => batchCell(row, (b) => b.receiptMismatch)],
+  ['batch out of order', (row) => batchCell(row, (b) => b.outOfOrder)],
+  ['batch other', (row) => batchCell(row, (b) => b.other)],
+  ['not written, in topic', (row) => batchCell(row, (b) => b.notWrittenInTopic)],
+  ['unknown, found in log', (row) => batchCell(row, (b) => b.unknownFound)],
+  ['unfinished batches', (row) => batchCell(row, (b) => b.unfinished)],
 ];
+
+function batchCell(row: CaseRow, value: (batches: BatchCheckResult) => string | number): string | number {
+  return row.batches ? value(row.batches) : '-';
+}
 
 /** A Markdown table: it reads in a terminal and pastes into an issue or the README. */
 export function summaryTable(rows: readonly CaseRow[]): string {
