@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PartitionState } from '../scripts/kafka/admin';
 import { LocalKafka } from '../scripts/kafka/local-kafka';
 import { UsageError } from './plan';
-import { killStormCluster, startStormCluster, stormInstance } from './storm/cluster';
+import { ClusterStartError, killStormCluster, startStormCluster, stormInstance } from './storm/cluster';
 import { brokerLimits, parseStormArgs, USAGE } from './storm/flags';
 import { Fleet } from './storm/fleet';
 import { renderTable, summarize } from './storm/report';
@@ -93,6 +93,7 @@ async function main(): Promise<number> {
     `storm: ${options.environments} environments at ${options.ramp}/s (${rampSeconds.toFixed(1)} s), each sending one order every ${options.interval} s for ${options.duration} s`,
   );
   const stormStarted = Date.now();
+  const clusterCpuBefore = cluster.cpuSeconds();
   const ticker = setInterval(() => {
     const { started, answered, ok, sent, acked } = fleet.progress;
     progress.note(
@@ -107,6 +108,7 @@ async function main(): Promise<number> {
   }
   const stormSeconds = (Date.now() - stormStarted) / 1000;
   const brokerRssMb = cluster.brokerRssMb();
+  const clusterCpuSeconds = cluster.cpuSeconds() - clusterCpuBefore;
   const partitionsAfter = await cluster.partitions().catch(() => []);
   const report = summarize({
     options,
@@ -138,14 +140,20 @@ async function main(): Promise<number> {
       topic: cluster.topic,
       partitions: { before: partitionsBefore, after: partitionsAfter },
     },
-    memory: { workers: result.workers, brokerRssMb },
+    memory: { workers: result.workers.map(({ cpuSeconds: _, ...memory }) => memory), brokerRssMb },
+    // How busy the machine was: the workers' CPU (their loading included) and the JVMs' during the storm.
+    cpu: {
+      workersSeconds: Number(result.workers.reduce((total, worker) => total + worker.cpuSeconds, 0).toFixed(1)),
+      clusterSeconds: Number(clusterCpuSeconds.toFixed(1)),
+      availableSeconds: Number((stormSeconds * os.availableParallelism()).toFixed(1)),
+    },
     machine: {
       cpus: os.availableParallelism(),
       node: process.version,
       loadAverage: { start: Number(loadAverageStart.toFixed(2)), end: Number((os.loadavg()[0] ?? Number.NaN).toFixed(2)) },
     },
   };
-  const table = `\n${renderTable(report)}\n\nwall ${output.wallSeconds} s (cluster start ${output.clusterStartSeconds} s, storm ${output.stormSeconds} s); commit ${output.commit}; load average ${output.machine.loadAverage.start} → ${output.machine.loadAverage.end}\n`;
+  const table = `\n${renderTable(report)}\n\nwall ${output.wallSeconds} s (cluster start ${output.clusterStartSeconds} s, storm ${output.stormSeconds} s); commit ${output.commit}; load average ${output.machine.loadAverage.start} → ${output.machine.loadAverage.end}\ncpu: workers ${output.cpu.workersSeconds} s, Kafka ${output.cpu.clusterSeconds} s, of ${output.cpu.availableSeconds} s that ${output.machine.cpus} cores had during the storm\n`;
   if (options.json) {
     process.stderr.write(table);
     process.stdout.write(`${JSON.stringify(output)}\n`);
@@ -176,7 +184,7 @@ main().then(
   async (error: unknown) => {
     if (interrupted) return;
     process.stderr.write(
-      `\n${error instanceof UsageError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      `\n${error instanceof UsageError || error instanceof ClusterStartError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
     await runCleanups();
     process.exit(error instanceof UsageError ? 2 : 1);

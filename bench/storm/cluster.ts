@@ -18,6 +18,14 @@ export function stormInstance(env: NodeJS.ProcessEnv = process.env): Instance {
   return { ...instanceFromEnv(env, 'KAFKA_STORM', { stateDir: '.kafka-storm', portOffset: 3000 }), clientListener: true };
 }
 
+/** A clear error, printed without a stack: the cause is in its message. */
+export class ClusterStartError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ClusterStartError';
+  }
+}
+
 export interface StormCluster {
   kafka: LocalKafka;
   version: string;
@@ -31,6 +39,8 @@ export interface StormCluster {
   partitions(): Promise<PartitionState[]>;
   /** Resident memory of each broker's JVM now, in MiB. */
   brokerRssMb(): Record<string, number>;
+  /** CPU time of all the cluster's JVMs (controller included) since they started, in seconds. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -45,7 +55,12 @@ export async function startStormCluster(kafka: LocalKafka, limits: BrokerLimits,
     say('A storm cluster was left running (an interrupted run?): stopping it first');
     await kafka.stop({ brokers: 3 });
   }
-  const started = await kafka.start({ brokers: 3, overrides: limits.brokerConfig, restart: true, topic: DEFAULT_TOPIC });
+  const started = await kafka.start({ brokers: 3, overrides: limits.brokerConfig, restart: true, topic: DEFAULT_TOPIC }).catch((error) => {
+    throw new ClusterStartError(
+      `The storm's Kafka cluster (controller and 3 brokers, state in ${topo.dir}) did not start: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  });
   const brokerNodes = topo.nodes.filter((node) => node.clientPort !== undefined);
   const brokers = brokerNodes.map((node) => ({ id: node.id, port: node.clientPort as number }));
   // After a restart, a broker still catching up is not in the ISR, and the start's election skips
@@ -92,6 +107,16 @@ export async function startStormCluster(kafka: LocalKafka, limits: BrokerLimits,
           return [String(node.id), rss ? Math.round(Number(rss) / 1024) : Number.NaN];
         }),
       ),
+    cpuSeconds: () => {
+      // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+      let ticks = 0;
+      for (const node of topo.nodes) {
+        const pid = runningPid(topo, node);
+        const fields = pid ? readOrEmpty(`/proc/${pid}/stat`).split(') ')[1]?.split(' ') : undefined;
+        if (fields) ticks += Number(fields[11]) + Number(fields[12]);
+      }
+      return ticks / 100;
+    },
     stop: async () => {
       await kafka.stop({ brokers: 3 });
     },

@@ -13,7 +13,7 @@ export interface FleetResult {
   environments: EnvironmentRecord[];
   sockets: SocketTrace[];
   endAt: number;
-  workers: { worker: number; rssMb: number; heapUsedMb: number; environments: number }[];
+  workers: { worker: number; rssMb: number; heapUsedMb: number; cpuSeconds: number; environments: number }[];
 }
 
 export interface FleetProgress {
@@ -115,6 +115,7 @@ export class Fleet {
         worker: index + 1,
         rssMb: Math.round(result.rssMb),
         heapUsedMb: Math.round(result.heapUsedMb),
+        cpuSeconds: Number(result.cpuSeconds.toFixed(1)),
         environments: result.environments.length,
       })),
     };

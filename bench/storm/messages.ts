@@ -50,5 +50,7 @@ export type WorkerMessage =
       endAt: number;
       rssMb: number;
       heapUsedMb: number;
+      /** The worker's CPU time (user + system), in seconds, since it started. */
+      cpuSeconds: number;
     }
   | { type: 'error'; message: string };

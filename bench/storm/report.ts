@@ -53,6 +53,8 @@ export interface BrokerFigures {
   peakAcceptedPerSecond: number;
   /** TCP-established to the broker's first answer: Kafka's accept delay plus the first request. */
   firstAnswerMs: Percentiles;
+  /** Environments whose first connection attempt went to this broker: kafkajs seeds from the first bootstrap broker. */
+  firstConnectionOf: number;
 }
 
 export interface Percentiles {
@@ -148,6 +150,9 @@ export function summarize({ options, limits, brokers, environments, sockets, end
   const failedAttempts: Record<string, number> = {};
   for (const socket of sockets) if (socket.connectAt === undefined) add(failedAttempts, socket.error ?? 'pending');
 
+  const firstPorts = [...byEnvironment.values()].map(
+    (list) => list.reduce((first, socket) => (socket.attemptAt < first.attemptAt ? socket : first)).port,
+  );
   const perBroker = brokers.map(({ id, port }): BrokerFigures => {
     const mine = sockets.filter((socket) => socket.port === port);
     const connected = mine.filter((socket) => socket.connectAt !== undefined);
@@ -161,6 +166,7 @@ export function summarize({ options, limits, brokers, environments, sockets, end
       established: connected.length,
       peakAcceptedPerSecond: peakInWindow(answered.map((socket) => socket.firstDataAt as number)),
       firstAnswerMs: percentiles(answered.map((socket) => (socket.firstDataAt as number) - (socket.connectAt as number))),
+      firstConnectionOf: firstPorts.filter((first) => first === port).length,
     };
   });
 
@@ -208,11 +214,11 @@ export function renderTable(report: StormReport): string {
     `limits per broker   ${limits.maxConnectionsPerBroker} connections, ${limits.maxConnectionCreationRatePerBroker} new/s averaged over ${limits.rateWindowSamples} samples of 1 s (listener ${limits.listener})`,
     `start lag           p50 ${report.startLagMs.p50} ms · p99 ${report.startLagMs.p99} ms (ramp took ${report.rampSeconds} s)`,
     '',
-    '| broker | port | peak connections | peak new/s | attempts | established | peak accepted/s | first answer p50 / p99 / max ms |',
-    '|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| broker | port | peak connections | peak new/s | attempts | established | peak accepted/s | first answer p50 / p99 / max ms | first connection of |',
+    '|---:|---:|---:|---:|---:|---:|---:|---|---:|',
     ...report.perBroker.map(
       (broker) =>
-        `| ${broker.id} | ${broker.port} | ${broker.peakConnections} | ${broker.peakNewConnectionsPerSecond} | ${broker.attempts} | ${broker.established} | ${broker.peakAcceptedPerSecond} | ${broker.firstAnswerMs.p50} / ${broker.firstAnswerMs.p99} / ${broker.firstAnswerMs.max} |`,
+        `| ${broker.id} | ${broker.port} | ${broker.peakConnections} | ${broker.peakNewConnectionsPerSecond} | ${broker.attempts} | ${broker.established} | ${broker.peakAcceptedPerSecond} | ${broker.firstAnswerMs.p50} / ${broker.firstAnswerMs.p99} / ${broker.firstAnswerMs.max} | ${broker.firstConnectionOf} envs |`,
     ),
   ];
   if (Object.keys(report.firstFailures).length > 0) lines.push('', 'first orders that failed:', ...entries(report.firstFailures));

@@ -84,8 +84,8 @@ describe('summarize', () => {
       // env 0: 2 at once; env 1: 1 (one replaced another); env 2: none.
       connectionsPerEnvironment: 1,
       perBroker: [
-        { id: 1, peakConnections: 2, peakNewConnectionsPerSecond: 3, attempts: 4, established: 3 },
-        { id: 2, peakConnections: 1, peakNewConnectionsPerSecond: 1, attempts: 1, established: 1 },
+        { id: 1, peakConnections: 2, peakNewConnectionsPerSecond: 3, attempts: 4, established: 3, firstConnectionOf: 3 },
+        { id: 2, peakConnections: 1, peakNewConnectionsPerSecond: 1, attempts: 1, established: 1, firstConnectionOf: 0 },
       ],
       limits: { maxConnectionsPerBroker: 9 },
       firstFailures: { '503: Kafka did not accept a connection': 1 },
