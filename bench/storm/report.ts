@@ -40,17 +40,27 @@ export interface StormReport {
   rampSeconds: number;
 }
 
+/**
+ * One broker's connections, seen from the clients. The kernel completes a TCP handshake before
+ * Kafka accepts the connection: Kafka's limits delay the accept (the connection waits in the
+ * listen queue, socket.listen.backlog.size 50, and past that SYNs go unanswered). So Kafka's own
+ * count is taken from the broker's first answer on a connection (it accepted it and served its
+ * first request) until the close; the TCP figures, which include the listen queue, are beside it.
+ */
 export interface BrokerFigures {
   id: number;
   port: number;
-  /** Most connections open at once (TCP-established, not yet closed). */
+  /** Most connections open at once that the broker had answered on: what Kafka (and MSK's ClientConnectionCount) counts. */
   peakConnections: number;
-  /** Most connections established in any one second (a sliding window). */
+  /** Most connections the broker began answering in any one second (a sliding window): its accept rate. */
   peakNewConnectionsPerSecond: number;
   attempts: number;
+  /** TCP-established. */
   established: number;
-  /** Most first answers on new connections in any one second: the rate at which Kafka accepted them. */
-  peakAcceptedPerSecond: number;
+  /** Answered by the broker: accepted. */
+  accepted: number;
+  /** The same peaks counted from the TCP handshake: connections waiting in the listen queue included. */
+  tcp: { peakConnections: number; peakNewConnectionsPerSecond: number };
   /** TCP-established to the broker's first answer: Kafka's accept delay plus the first request. */
   firstAnswerMs: Percentiles;
   /** Environments whose first connection attempt went to this broker: kafkajs seeds from the first bootstrap broker. */
@@ -160,11 +170,15 @@ export function summarize({ options, limits, brokers, environments, sockets, end
     return {
       id,
       port,
-      peakConnections: peakOverlap(openIntervals(connected, endAt)),
-      peakNewConnectionsPerSecond: peakInWindow(connected.map((socket) => socket.connectAt as number)),
+      peakConnections: peakOverlap(answered.map((socket) => [socket.firstDataAt as number, socket.closeAt ?? endAt] as [number, number])),
+      peakNewConnectionsPerSecond: peakInWindow(answered.map((socket) => socket.firstDataAt as number)),
       attempts: mine.length,
       established: connected.length,
-      peakAcceptedPerSecond: peakInWindow(answered.map((socket) => socket.firstDataAt as number)),
+      accepted: answered.length,
+      tcp: {
+        peakConnections: peakOverlap(openIntervals(connected, endAt)),
+        peakNewConnectionsPerSecond: peakInWindow(connected.map((socket) => socket.connectAt as number)),
+      },
       firstAnswerMs: percentiles(answered.map((socket) => (socket.firstDataAt as number) - (socket.connectAt as number))),
       firstConnectionOf: firstPorts.filter((first) => first === port).length,
     };
@@ -214,11 +228,11 @@ export function renderTable(report: StormReport): string {
     `limits per broker   ${limits.maxConnectionsPerBroker} connections, ${limits.maxConnectionCreationRatePerBroker} new/s averaged over ${limits.rateWindowSamples} samples of 1 s (listener ${limits.listener})`,
     `start lag           p50 ${report.startLagMs.p50} ms · p99 ${report.startLagMs.p99} ms (ramp took ${report.rampSeconds} s)`,
     '',
-    '| broker | port | peak connections | peak new/s | attempts | established | peak accepted/s | first answer p50 / p99 / max ms | first connection of |',
-    '|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    '| broker | port | peak connections | peak new/s | attempts | TCP-established | accepted | TCP peak / peak new/s | first answer p50 / p99 / max ms | first connection of |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
     ...report.perBroker.map(
       (broker) =>
-        `| ${broker.id} | ${broker.port} | ${broker.peakConnections} | ${broker.peakNewConnectionsPerSecond} | ${broker.attempts} | ${broker.established} | ${broker.peakAcceptedPerSecond} | ${broker.firstAnswerMs.p50} / ${broker.firstAnswerMs.p99} / ${broker.firstAnswerMs.max} | ${broker.firstConnectionOf} envs |`,
+        `| ${broker.id} | ${broker.port} | ${broker.peakConnections} | ${broker.peakNewConnectionsPerSecond} | ${broker.attempts} | ${broker.established} | ${broker.accepted} | ${broker.tcp.peakConnections} / ${broker.tcp.peakNewConnectionsPerSecond} | ${broker.firstAnswerMs.p50} / ${broker.firstAnswerMs.p99} / ${broker.firstAnswerMs.max} | ${broker.firstConnectionOf} envs |`,
     ),
   ];
   if (Object.keys(report.firstFailures).length > 0) lines.push('', 'first orders that failed:', ...entries(report.firstFailures));

@@ -62,6 +62,8 @@ describe('summarize', () => {
       socket(1, 1, 1_015, 1_030),
       socket(1, 1, 1_040),
       socket(2, 1, undefined, 1_100, 'abandoned'),
+      // Connected, never answered: it waited in the broker's listen queue until the client gave up.
+      { env: 2, port: 2, attemptAt: 1_049, connectAt: 1_050, closeAt: 4_050 },
     ];
     // Act
     const report = summarize({
@@ -81,16 +83,34 @@ describe('summarize', () => {
       acked: 2,
       failed: 1,
       firstAckMs: { p50: 100, p99: 200, max: 200 },
-      // env 0: 2 at once; env 1: 1 (one replaced another); env 2: none.
-      connectionsPerEnvironment: 1,
+      // env 0: 2 at once; env 1: 1 (one replaced another); env 2: 1, in the listen queue.
+      connectionsPerEnvironment: 1.33,
       perBroker: [
-        { id: 1, peakConnections: 2, peakNewConnectionsPerSecond: 3, attempts: 4, established: 3, firstConnectionOf: 3 },
-        { id: 2, peakConnections: 1, peakNewConnectionsPerSecond: 1, attempts: 1, established: 1, firstConnectionOf: 0 },
+        {
+          id: 1,
+          peakConnections: 2,
+          peakNewConnectionsPerSecond: 3,
+          attempts: 4,
+          established: 3,
+          accepted: 3,
+          tcp: { peakConnections: 2, peakNewConnectionsPerSecond: 3 },
+          firstConnectionOf: 3,
+        },
+        {
+          id: 2,
+          peakConnections: 1,
+          peakNewConnectionsPerSecond: 1,
+          attempts: 2,
+          established: 2,
+          accepted: 1,
+          tcp: { peakConnections: 2, peakNewConnectionsPerSecond: 2 },
+          firstConnectionOf: 0,
+        },
       ],
       limits: { maxConnectionsPerBroker: 9 },
       firstFailures: { '503: Kafka did not accept a connection': 1 },
       orders: { sent: 6, acked: 5, failed: 1 },
-      connections: { maxPerEnvironment: 2, peakHistogram: { '0': 1, '1': 1, '2': 1 }, failedAttempts: { abandoned: 1 }, unattributed: 0 },
+      connections: { maxPerEnvironment: 2, peakHistogram: { '1': 2, '2': 1 }, failedAttempts: { abandoned: 1 }, unattributed: 0 },
     });
   });
 });
