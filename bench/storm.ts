@@ -9,6 +9,7 @@ import type { PartitionState } from '../scripts/kafka/admin';
 import { LocalKafka } from '../scripts/kafka/local-kafka';
 import { UsageError } from './plan';
 import { ClusterStartError, killStormCluster, startStormCluster, stormInstance } from './storm/cluster';
+import { busyBetween, machineCpu, ownCpuSeconds } from './storm/cpu';
 import { brokerLimits, parseStormArgs, USAGE } from './storm/flags';
 import { Fleet } from './storm/fleet';
 import { renderTable, summarize } from './storm/report';
@@ -24,6 +25,8 @@ function commit(): string {
   const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.trim();
   return head ? `${head}${dirty ? ' (with uncommitted changes)' : ''}` : 'unknown';
 }
+
+const percent = (fraction: number) => `${Math.round(fraction * 100)} %`;
 
 /** "p0→1 p1→2 p2→3": each partition's leader. */
 const leaders = (partitions: readonly PartitionState[]) => partitions.map(({ partition, leader }) => `p${partition}→${leader}`).join(' ');
@@ -94,6 +97,12 @@ async function main(): Promise<number> {
   );
   const stormStarted = Date.now();
   const clusterCpuBefore = cluster.cpuSeconds();
+  const coordinatorCpuBefore = ownCpuSeconds();
+  const machineBefore = machineCpu();
+  let coldStarts: { seconds: number; machineBusyFraction: number } | undefined;
+  fleet.onColdStartsDone = () => {
+    coldStarts = { seconds: (Date.now() - stormStarted) / 1000, machineBusyFraction: busyBetween(machineBefore, machineCpu()).fraction };
+  };
   const ticker = setInterval(() => {
     const { started, answered, ok, sent, acked } = fleet.progress;
     progress.note(
@@ -109,6 +118,9 @@ async function main(): Promise<number> {
   const stormSeconds = (Date.now() - stormStarted) / 1000;
   const brokerRssMb = cluster.brokerRssMb();
   const clusterCpuSeconds = cluster.cpuSeconds() - clusterCpuBefore;
+  const coordinatorCpuSeconds = ownCpuSeconds() - coordinatorCpuBefore;
+  const machine = busyBetween(machineBefore, machineCpu());
+  const workersCpuSeconds = result.workers.reduce((total, worker) => total + worker.cpuSeconds, 0);
   const partitionsAfter = await cluster.partitions().catch(() => []);
   const report = summarize({
     options,
@@ -141,11 +153,17 @@ async function main(): Promise<number> {
       partitions: { before: partitionsBefore, after: partitionsAfter },
     },
     memory: { workers: result.workers.map(({ cpuSeconds: _, ...memory }) => memory), brokerRssMb },
-    // How busy the machine was: the workers' CPU (their loading included) and the JVMs' during the storm.
+    // How busy the machine was during the storm, and who kept it busy: a shared machine shows here.
     cpu: {
-      workersSeconds: Number(result.workers.reduce((total, worker) => total + worker.cpuSeconds, 0).toFixed(1)),
-      clusterSeconds: Number(clusterCpuSeconds.toFixed(1)),
       availableSeconds: Number((stormSeconds * os.availableParallelism()).toFixed(1)),
+      machineBusySeconds: machine.seconds,
+      machineBusyFraction: machine.fraction,
+      workersSeconds: Number(workersCpuSeconds.toFixed(1)),
+      clusterSeconds: Number(clusterCpuSeconds.toFixed(1)),
+      coordinatorSeconds: Number(coordinatorCpuSeconds.toFixed(1)),
+      otherProcessesSeconds: Number((machine.seconds - workersCpuSeconds - clusterCpuSeconds - coordinatorCpuSeconds).toFixed(1)),
+      /** From the ramp's start to the last first answer. */
+      coldStarts: coldStarts && { seconds: Number(coldStarts.seconds.toFixed(1)), machineBusyFraction: coldStarts.machineBusyFraction },
     },
     machine: {
       cpus: os.availableParallelism(),
@@ -153,7 +171,7 @@ async function main(): Promise<number> {
       loadAverage: { start: Number(loadAverageStart.toFixed(2)), end: Number((os.loadavg()[0] ?? Number.NaN).toFixed(2)) },
     },
   };
-  const table = `\n${renderTable(report)}\n\nwall ${output.wallSeconds} s (cluster start ${output.clusterStartSeconds} s, storm ${output.stormSeconds} s); commit ${output.commit}; load average ${output.machine.loadAverage.start} → ${output.machine.loadAverage.end}\ncpu: workers ${output.cpu.workersSeconds} s, Kafka ${output.cpu.clusterSeconds} s, of ${output.cpu.availableSeconds} s that ${output.machine.cpus} cores had during the storm\n`;
+  const table = `\n${renderTable(report)}\n\nwall ${output.wallSeconds} s (cluster start ${output.clusterStartSeconds} s, storm ${output.stormSeconds} s); commit ${output.commit}; load average ${output.machine.loadAverage.start} → ${output.machine.loadAverage.end}\ncpu during the storm: ${percent(output.cpu.machineBusyFraction)} of ${output.machine.cpus} cores busy (workers ${output.cpu.workersSeconds} s, Kafka ${output.cpu.clusterSeconds} s, other processes ${output.cpu.otherProcessesSeconds} s)${coldStarts ? `; ${percent(coldStarts.machineBusyFraction)} during the cold starts (the first ${coldStarts.seconds.toFixed(1)} s)` : ''}\n`;
   if (options.json) {
     process.stderr.write(table);
     process.stdout.write(`${JSON.stringify(output)}\n`);

@@ -13,6 +13,7 @@ export interface FleetResult {
   environments: EnvironmentRecord[];
   sockets: SocketTrace[];
   endAt: number;
+  /** cpuSeconds: during the storm, after loading. */
   workers: { worker: number; rssMb: number; heapUsedMb: number; cpuSeconds: number; environments: number }[];
 }
 
@@ -29,6 +30,8 @@ interface Worker {
   child: ChildProcess;
   logFile: string;
   result?: Extract<WorkerMessage, { type: 'result' }>;
+  /** CPU seconds it had used when it was ready (loading the handler). */
+  readyCpuSeconds: number;
   tally: { sent: number; acked: number };
   exited: Promise<void>;
 }
@@ -43,6 +46,9 @@ export class Fleet {
   private failure: ((error: Error) => void) | undefined;
   private readonly workers: Worker[] = [];
   readonly progress: FleetProgress = { started: 0, answered: 0, ok: 0, sent: 0, acked: 0 };
+  /** Called once, when every environment's first order has its answer: the end of the cold starts. */
+  onColdStartsDone: () => void = () => {};
+  private expected = 0;
 
   /** Forks `count` workers and waits until each has loaded the handler. `kill` ends them, even while they load. */
   async start(count: number, input: Omit<WorkerInput, 'worker'>, logDir: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -63,14 +69,17 @@ export class Fleet {
         child,
         logFile,
         tally: { sent: 0, acked: 0 },
+        readyCpuSeconds: 0,
         exited: new Promise((resolve) => child.once('exit', () => resolve())),
       };
       this.workers.push(worker);
       ready.push(
         new Promise((resolve, reject) => {
-          child.once('message', (message: WorkerMessage) =>
-            message.type === 'ready' ? resolve() : reject(new Error(`worker ${index + 1}: ${JSON.stringify(message)}`)),
-          );
+          child.once('message', (message: WorkerMessage) => {
+            if (message.type !== 'ready') return reject(new Error(`worker ${index + 1}: ${JSON.stringify(message)}`));
+            worker.readyCpuSeconds = message.cpuSeconds;
+            resolve();
+          });
           child.once('exit', (code, signal) =>
             reject(new Error(`worker ${index + 1} exited (${code ?? signal}) while loading:\n${tail(logFile)}`)),
           );
@@ -99,6 +108,7 @@ export class Fleet {
     const failed = new Promise<never>((_, reject) => {
       this.failure = reject;
     });
+    this.expected = environments;
     const timer = setTimeout(() => this.failure?.(new Error(`the storm did not end within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
     try {
       await Promise.race([this.ramp(environments, ramp), failed]);
@@ -106,7 +116,10 @@ export class Fleet {
     } finally {
       clearTimeout(timer);
     }
-    const results = this.workers.map((worker) => worker.result as NonNullable<Worker['result']>);
+    const results = this.workers.map((worker) => ({
+      ...(worker.result as NonNullable<Worker['result']>),
+      cpuSeconds: (worker.result?.cpuSeconds ?? 0) - worker.readyCpuSeconds,
+    }));
     return {
       environments: results.flatMap((result) => result.environments),
       sockets: results.flatMap((result) => result.sockets),
@@ -155,6 +168,7 @@ export class Fleet {
       if (message.type === 'first') {
         this.progress.answered++;
         if (message.ok) this.progress.ok++;
+        if (this.progress.answered === this.expected) this.onColdStartsDone();
       } else if (message.type === 'tally') {
         this.progress.sent += message.sent - worker.tally.sent;
         this.progress.acked += message.acked - worker.tally.acked;

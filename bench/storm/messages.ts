@@ -40,7 +40,7 @@ export interface EnvironmentRecord {
 export type CoordinatorMessage = { type: 'start'; id: number; scheduledAt: number } | { type: 'end' };
 
 export type WorkerMessage =
-  | { type: 'ready' }
+  | { type: 'ready'; cpuSeconds: number }
   | { type: 'first'; id: number; ok: boolean }
   | { type: 'tally'; sent: number; acked: number }
   | {
@@ -50,7 +50,7 @@ export type WorkerMessage =
       endAt: number;
       rssMb: number;
       heapUsedMb: number;
-      /** The worker's CPU time (user + system), in seconds, since it started. */
+      /** The worker's CPU time (user + system), in seconds, since it started (`ready` says how much loading took). */
       cpuSeconds: number;
     }
   | { type: 'error'; message: string };

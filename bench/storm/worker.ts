@@ -10,6 +10,7 @@ import { parseConfig } from '../../lib/config';
 import { createRuntime } from '../../lib/runtime';
 import { childInput } from '../support/child';
 import { apiGatewayEvent, benchOrder } from '../support/orders';
+import { ownCpuSeconds } from './cpu';
 import type { CoordinatorMessage, EnvironmentRecord, WorkerInput, WorkerMessage } from './messages';
 import { environment, now, traceSockets } from './sockets';
 
@@ -111,7 +112,7 @@ async function finishIfDone(): Promise<void> {
     endAt: now(),
     rssMb: memory.rss / 2 ** 20,
     heapUsedMb: memory.heapUsed / 2 ** 20,
-    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    cpuSeconds: ownCpuSeconds(),
   });
   // The warm clients' sockets would keep the process alive; they close with it.
   process.exit(0);
@@ -139,4 +140,4 @@ process.on('message', (message: CoordinatorMessage) => {
   }
 });
 setInterval(() => void send({ type: 'tally', sent, acked }), 2_000).unref();
-void send({ type: 'ready' });
+void send({ type: 'ready', cpuSeconds: ownCpuSeconds() });
