@@ -182,16 +182,20 @@ async function main(): Promise<number> {
 }
 
 let interrupted = false;
+let interruptedAt = 0;
 /** A second Ctrl-C: SIGKILL to the brokers, at once. */
 let forceStop: () => void = () => {};
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) {
+      // A Ctrl-C reaches this process twice: from the terminal, and relayed by tsx's own process.
+      if (Date.now() - interruptedAt < 2_000) return;
       process.stderr.write(`\n${signal} again: killing the brokers and the workers now\n`);
       forceStop();
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
     interrupted = true;
+    interruptedAt = Date.now();
     process.stderr.write(`\n${signal}: stopping the workers and the cluster…\n`);
     void runCleanups().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
