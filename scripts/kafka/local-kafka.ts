@@ -281,13 +281,13 @@ export class LocalKafka {
   }
 
   private async anyPortOpen(node: NodeLayout): Promise<boolean> {
-    for (const port of [node.port, node.scramPort, node.controllerPort]) if (port && (await portOpen(port))) return true;
+    for (const port of [node.port, node.scramPort, node.clientPort, node.controllerPort]) if (port && (await portOpen(port))) return true;
     return false;
   }
 
   private async assertPortsFree(nodes: readonly NodeLayout[]): Promise<void> {
     for (const node of nodes) {
-      for (const port of [node.port, node.scramPort, node.controllerPort]) {
+      for (const port of [node.port, node.scramPort, node.clientPort, node.controllerPort]) {
         if (port && (await portOpen(port))) {
           throw new Error(
             `Port ${port} (node ${node.id}) is in use by a process this script did not start (docker compose down, or another clone's Kafka)`,

@@ -25,6 +25,12 @@ export interface Instance {
   portOffset: number;
   /** JVMs that start on half the CPU (C1 only), for lower peak throughput: the tests' brokers restart often and are not benchmarked. */
   quickStart?: boolean;
+  /**
+   * A listener of the clients' own on each broker (CLIENT, plaintext, on the broker's port + 3),
+   * beside PLAINTEXT, which replication and the scripts keep: connection limits set on it with the
+   * `listener.name.client.` prefix throttle clients only, as MSK's client listeners are (npm run storm).
+   */
+  clientListener?: boolean;
 }
 
 export function instanceFromEnv(
@@ -58,6 +64,8 @@ export interface NodeLayout {
   port?: number;
   /** SASL_PLAINTEXT with SCRAM-SHA-512. */
   scramPort?: number;
+  /** CLIENT (plaintext), only with Instance.clientListener. */
+  clientPort?: number;
   controllerPort?: number;
 }
 
@@ -94,16 +102,20 @@ const INTERNAL_TOPICS = (replicas: number, minIsr: number): Record<string, strin
  */
 export function topology(instance: Instance, brokers: number): Topology {
   const port = (base: number) => base + instance.portOffset;
+  const client = (base: number) => (instance.clientListener ? { clientPort: port(base + 3) } : {});
   if (brokers === 1) {
     const nodes: NodeLayout[] = [
-      { id: 1, roles: 'broker,controller', port: port(9092), scramPort: port(9094), controllerPort: port(9093) },
+      { id: 1, roles: 'broker,controller', port: port(9092), scramPort: port(9094), controllerPort: port(9093), ...client(9092) },
     ];
     return { mode: 'single', brokers: 1, nodes, ...rest('single', nodes, ['-Xms256m', '-Xmx512m'], INTERNAL_TOPICS(1, 1)) };
   }
   if (brokers === 3) {
     const nodes: NodeLayout[] = [
       { id: 100, roles: 'controller', controllerPort: port(19093) },
-      ...[1, 2, 3].map((id): NodeLayout => ({ id, roles: 'broker', port: port(19092 + 100 * (id - 1)) })),
+      ...[1, 2, 3].map((id): NodeLayout => {
+        const base = 19092 + 100 * (id - 1);
+        return { id, roles: 'broker', port: port(base), ...client(base) };
+      }),
     ];
     return { mode: 'cluster', brokers: 3, nodes, ...rest('cluster', nodes, ['-Xms192m', '-Xmx384m'], INTERNAL_TOPICS(3, 2)) };
   }
@@ -138,6 +150,7 @@ export function nodeProperties(topo: Topology, node: NodeLayout, overrides: Reco
   const listeners = [
     node.port && `PLAINTEXT://${HOST}:${node.port}`,
     node.scramPort && `SASL_PLAINTEXT://${HOST}:${node.scramPort}`,
+    node.clientPort && `CLIENT://${HOST}:${node.clientPort}`,
     node.controllerPort && `CONTROLLER://${HOST}:${node.controllerPort}`,
   ].filter((listener): listener is string => Boolean(listener));
   const properties: Record<string, string> = {
@@ -145,7 +158,7 @@ export function nodeProperties(topo: Topology, node: NodeLayout, overrides: Reco
     'node.id': String(node.id),
     'controller.quorum.voters': voters,
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    'listener.security.protocol.map': `CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT${node.clientPort ? ',CLIENT:PLAINTEXT' : ''}`,
     listeners: listeners.join(','),
     'log.dirs': nodePaths(topo, node).data,
   };
