@@ -85,6 +85,7 @@ async function main(): Promise<number> {
       intervalMs: options.interval * 1000,
       lambdaTimeoutMs: LAMBDA_TIMEOUT_MS,
       logLevel: 'WARN',
+      function: options.function,
     },
     logDir,
     env,
@@ -93,7 +94,7 @@ async function main(): Promise<number> {
 
   const rampSeconds = options.environments / options.ramp;
   progress.begin(
-    `storm: ${options.environments} environments at ${options.ramp}/s (${rampSeconds.toFixed(1)} s), each sending one order every ${options.interval} s for ${options.duration} s`,
+    `storm: ${options.environments} environments of the ${options.function} function at ${options.ramp}/s (${rampSeconds.toFixed(1)} s), each invoked every ${options.interval} s for ${options.duration} s`,
   );
   const stormStarted = Date.now();
   const clusterCpuBefore = cluster.cpuSeconds();

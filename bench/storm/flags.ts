@@ -18,6 +18,12 @@ export interface StormOptions {
   connectionRate: number;
   /** quota.window.num: the rate is averaged over this many 1-second samples (at least this many minus one). */
   quotaSamples: number;
+  /**
+   * The Lambda function the environments are of: each route is a function of its own, with
+   * environments of its own (serverless.yml). order: POST /orders; batch: POST /orders/batch
+   * (10 orders each); health: GET /health.
+   */
+  function: StormFunction;
   /** One JSON object on stdout; the table goes to stderr. */
   json: boolean;
   /** --help: print the usage, run nothing. */
@@ -32,8 +38,11 @@ export interface StormOptions {
 export const MSK_IAM_QUOTA = { connectionsPerBroker: 3_000, newConnectionsPerSecondPerBroker: 100, fleet: 1_000 } as const;
 export const CONNECTIONS_PER_BROKER_PER_ENVIRONMENT = MSK_IAM_QUOTA.connectionsPerBroker / MSK_IAM_QUOTA.fleet;
 
+export const STORM_FUNCTIONS = ['order', 'batch', 'health'] as const;
+export type StormFunction = (typeof STORM_FUNCTIONS)[number];
+
 interface NumericFlag {
-  key: Exclude<keyof StormOptions, 'json' | 'help'>;
+  key: Exclude<keyof StormOptions, 'json' | 'help' | 'function'>;
   min: number;
   max: number;
   help: string;
@@ -80,7 +89,7 @@ export const DEFAULTS = {
 /** --max-connections for the key maxConnections. */
 export const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 
-export const USAGE = `npm run storm [-- [--json] [--environments N] [--ramp N] [--duration S] [--interval S] [--workers N]
+export const USAGE = `npm run storm [-- [--json] [--function order|batch|health] [--environments N] [--ramp N] [--duration S] [--interval S] [--workers N]
                      [--max-connections N] [--connection-rate N] [--quota-samples N]]
 
 A fleet of simulated Lambda execution environments cold-starts against a local three-broker
@@ -88,6 +97,7 @@ cluster of its own, whose client listener has Kafka's connection limits scaled f
 quotas; then each sends orders through the real handler. See docs/performance.md, "The storm".
 
 ${NUMERIC_FLAGS.map(({ key, min, max, help }) => `  ${flagName(key).padEnd(19)}${min} to ${max}: ${help}`).join('\n')}
+  --function F       the function the environments are of: order (POST /orders, default), batch (POST /orders/batch, 10 orders), health (GET /health)
   --json             one JSON object on stdout (the table and progress go to stderr)
 
 Environment: KAFKA_STORM_PORT_OFFSET (default 3000), KAFKA_STORM_STATE_DIR (default .kafka-storm).`;
@@ -97,6 +107,7 @@ export function parseStormArgs(argv: readonly string[]): StormOptions {
   const given: Partial<Record<NumericFlag['key'], number>> = {};
   let json = false;
   let help = false;
+  let stormFunction: StormFunction = 'order';
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index] as string;
     if (arg === '--json') {
@@ -109,6 +120,14 @@ export function parseStormArgs(argv: readonly string[]): StormOptions {
     }
     const [name, inline] =
       arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg];
+    if (name === '--function') {
+      const value = inline ?? argv[++index];
+      if (!STORM_FUNCTIONS.includes(value as StormFunction)) {
+        throw new UsageError(`--function must be one of ${STORM_FUNCTIONS.join(', ')} (got ${JSON.stringify(value)})`);
+      }
+      stormFunction = value as StormFunction;
+      continue;
+    }
     const flag = NUMERIC_FLAGS.find(({ key }) => flagName(key) === name);
     if (!flag) throw new UsageError(`Unknown argument ${arg}\n\n${USAGE}`);
     const value = inline ?? argv[++index];
@@ -124,6 +143,7 @@ export function parseStormArgs(argv: readonly string[]): StormOptions {
     maxConnections: given.maxConnections ?? CONNECTIONS_PER_BROKER_PER_ENVIRONMENT * environments,
     connectionRate: given.connectionRate ?? DEFAULTS.connectionRate,
     quotaSamples: given.quotaSamples ?? DEFAULTS.quotaSamples,
+    function: stormFunction,
     json,
     help,
   };

@@ -1,3 +1,4 @@
+import type { StormFunction } from './flags';
 import type { SocketTrace } from './sockets';
 
 /** What the coordinator (bench/storm.ts) and its workers (bench/storm/worker.ts) say over IPC. */
@@ -15,6 +16,8 @@ export interface WorkerInput {
   /** The function's timeout (serverless.yml): what getRemainingTimeInMillis counts down from. */
   lambdaTimeoutMs: number;
   logLevel: 'WARN' | 'SILENT';
+  /** The function the environments are of. */
+  function: StormFunction;
 }
 
 /** One execution environment's life, as its worker saw it. Times are epoch milliseconds. */

@@ -5,11 +5,13 @@
 // stdout and stderr (the handler's log lines, at WARN, and its metric lines) go to a log file.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { makeHealthHandler } from '../../handlers/health';
 import { makePublishOrderHandler } from '../../handlers/publish-order';
+import { makePublishOrdersBatchHandler } from '../../handlers/publish-orders-batch';
 import { parseConfig } from '../../lib/config';
 import { createRuntime } from '../../lib/runtime';
 import { childInput } from '../support/child';
-import { apiGatewayEvent, benchOrder } from '../support/orders';
+import { apiGatewayEvent, benchOrder, orderBatch } from '../support/orders';
 import { ownCpuSeconds } from './cpu';
 import type { CoordinatorMessage, EnvironmentRecord, WorkerInput, WorkerMessage } from './messages';
 import { environment, now, traceSockets } from './sockets';
@@ -51,18 +53,39 @@ function failureReason(response: APIGatewayProxyResult): string {
   return `${response.statusCode}: ${detail.replace(/\d+/g, '#').slice(0, 200)}`;
 }
 
+const BATCH_SIZE = 10;
+
+/** The handler of the function the environments are of, as its module builds it from the runtime. */
+function functionHandler(runtime: ReturnType<typeof createRuntime>) {
+  if (input.function === 'batch') return makePublishOrdersBatchHandler(runtime.publishDeps);
+  if (input.function === 'health') {
+    const health = makeHealthHandler({
+      publisher: runtime.publisher,
+      logger: runtime.logger,
+      metrics: runtime.metrics,
+      timeoutMs: runtime.config.healthTimeoutMs,
+    });
+    return (_event: unknown, context: ReturnType<typeof lambdaContext>) => health(undefined, context);
+  }
+  return makePublishOrderHandler(runtime.publishDeps);
+}
+
 async function runEnvironment(id: number, scheduledAt: number): Promise<void> {
   const record: EnvironmentRecord = { id, worker: input.worker, scheduledAt, startedAt: now(), sent: 0, acked: 0, failures: {} };
   records.push(record);
   await environment.run(id, async () => {
     try {
       const runtime = createRuntime(parseConfig(runtimeEnv));
-      const handler = makePublishOrderHandler(runtime.publishDeps);
+      const handler = functionHandler(runtime);
       const endsAt = record.startedAt + input.durationMs;
       for (let invocation = 0; ; invocation++) {
         // Keys (user ids) are benchOrder's index modulo 100: (id + invocation) % 100, so that the
         // environments' first orders spread over the partitions, as different shoppers' would.
-        const event = apiGatewayEvent(JSON.stringify(benchOrder(id * 10_001 + invocation)));
+        const first = id * 10_001 + invocation;
+        const event =
+          input.function === 'batch'
+            ? apiGatewayEvent(JSON.stringify({ orders: orderBatch(first, BATCH_SIZE) }), '/orders/batch')
+            : apiGatewayEvent(JSON.stringify(benchOrder(first)));
         const response = await handler(event, lambdaContext(`storm-${id}-${invocation}`));
         const answeredAt = now();
         const ok = response.statusCode >= 200 && response.statusCode < 300;

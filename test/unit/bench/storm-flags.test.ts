@@ -16,6 +16,7 @@ describe('parseStormArgs', () => {
       maxConnections: 900,
       connectionRate: 100,
       quotaSamples: 11,
+      function: 'order',
       json: false,
       help: false,
     });
@@ -37,6 +38,8 @@ describe('parseStormArgs', () => {
       '--connection-rate=20',
       '--quota-samples',
       '2',
+      '--function',
+      'batch',
       '--json',
     ]);
     // Assess
@@ -49,6 +52,7 @@ describe('parseStormArgs', () => {
       maxConnections: 5000,
       connectionRate: 20,
       quotaSamples: 2,
+      function: 'batch',
       json: true,
       help: false,
     });
@@ -97,6 +101,16 @@ describe('parseStormArgs', () => {
     // Assess
     expect(parse).toThrow(UsageError);
     expect(parse).toThrow(/needs a value: a whole number from \d+ to \d+|must be a whole number/);
+  });
+
+  it.each(['order', 'batch', 'health'])('runs environments of the %s function', (name) => {
+    expect(parseStormArgs(['--function', name]).function).toBe(name);
+    expect(parseStormArgs([`--function=${name}`]).function).toBe(name);
+  });
+
+  it('refuses another function, naming the flag and the choices', () => {
+    expect(() => parseStormArgs(['--function', 'docs'])).toThrow('--function must be one of order, batch, health (got "docs")');
+    expect(() => parseStormArgs(['--function'])).toThrow(UsageError);
   });
 
   it('refuses an unknown argument', () => {
