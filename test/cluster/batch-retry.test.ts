@@ -2,9 +2,9 @@ import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCAL_AWS_ENV, type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/dynamodb/local-dynamodb';
 import { CLUSTER_BOOTSTRAP, cluster, createFaultTopic } from '../faults/support/fault-cluster';
+import { expectBatchOnceInLog } from '../support/batch-in-log';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
 import { keyedRuntime, useLocalAwsEnv } from '../support/keyed-runtime';
-import { readTopic } from '../support/referee';
 
 /**
  * A batch whose outcome is unknown: the leader of one of its partitions is paused while the batch
@@ -86,14 +86,6 @@ describe('a batch retried with the same key after an unknown outcome', () => {
 
     // Assess
     expect(last.status, `${statuses.join(' → ')}: ${JSON.stringify(last.body)}`).toBe(201);
-    const records = (await readTopic(CLUSTER_BOOTSTRAP, topic)).filter((record) => record.headers['idempotency-key'] === key);
-    expect(records).toHaveLength(orders.length);
-    last.body.receipts.forEach((receipt, index) => {
-      const matching = records.filter((record) => record.headers['event-id'] === receipt.event_id);
-      expect(
-        matching.map(({ partition, offset }) => ({ partition, offset })),
-        `order ${index}`,
-      ).toEqual([{ partition: receipt.partition, offset: receipt.offset }]);
-    });
+    await expectBatchOnceInLog(CLUSTER_BOOTSTRAP, topic, key, orders, last.body);
   });
 });

@@ -5,9 +5,10 @@ import { parseConfig } from '../../lib/config';
 import { createRuntime, type Runtime } from '../../lib/runtime';
 import { LOCAL_AWS_ENV, type LocalDynamoDb, startLocalDynamoDb } from '../../scripts/dynamodb/local-dynamodb';
 import { CLUSTER_BOOTSTRAP, cluster } from '../faults/support/fault-cluster';
+import { expectBatchOnceInLog } from '../support/batch-in-log';
 import { exampleOrder, lambdaContext, postEvent } from '../support/events';
 import { keyedRuntime, useLocalAwsEnv } from '../support/keyed-runtime';
-import { readTopic, TopicReader } from '../support/referee';
+import { TopicReader } from '../support/referee';
 
 /**
  * A batch whose partitions fare differently, for real and deterministically: partitions 0-2 are
@@ -157,16 +158,7 @@ describe('a 207 retried with the same Idempotency-Key and body once the broker i
     first.body.receipts.forEach((receipt, index) => {
       if (receipt.status === 'written') expect(retry.body.receipts[index]).toEqual(receipt);
     });
-    const records = (await readTopic(CLUSTER_BOOTSTRAP, topic)).filter((record) => record.headers['idempotency-key'] === key);
-    expect(records).toHaveLength(orders.length);
-    retry.body.receipts.forEach((receipt, index) => {
-      const matching = records.filter((record) => record.headers['event-id'] === receipt.event_id);
-      expect(
-        matching.map(({ partition, offset }) => ({ partition, offset })),
-        `order ${index}`,
-      ).toEqual([{ partition: receipt.partition, offset: receipt.offset }]);
-      expect(JSON.parse(matching[0]?.value ?? '')).toEqual(orders[index]);
-    });
+    const records = await expectBatchOnceInLog(CLUSTER_BOOTSTRAP, topic, key, orders, retry.body);
     // Within a key, the log holds a user's orders in the batch's order.
     for (const user of new Set(orders.map((order) => order.user_id))) {
       const inLog = records.filter((record) => record.key === user).sort((a, b) => a.offset - b.offset);
