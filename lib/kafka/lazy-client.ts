@@ -56,6 +56,20 @@ export class LazyClient<Client extends Connectable> {
   }
 
   /**
+   * A further step of getting `client` ready (a producer's InitProducerId), by the deadline: a
+   * failure is a failure to connect, and replaces the client, as one of `get` is.
+   */
+  async finish<T>(client: Client, step: () => Promise<T>, deadline: Deadline): Promise<T> {
+    try {
+      return await beforeDeadline(step(), deadline);
+    } catch (error) {
+      if ((error as Error).name === 'KafkaJSSASLAuthenticationError') this.onAuthenticationFailure();
+      await this.discard(client, describeKafkaError(error));
+      throw this.unavailable(error);
+    }
+  }
+
+  /**
    * Drops this client if it is still the current one, for good. kafkajs cannot cancel a send, and
    * a disconnected producer whose send is still retrying reconnects by itself
    * (src/producer/sendMessages.js) and would append the record after we answered 504. Retired

@@ -32,19 +32,43 @@ interface PartitionGroup {
  * it, and the record finder reads the log through its brokers: one connection per broker for the
  * whole execution environment. On MSK's IAM listener each connection counts against a broker's
  * quota of 3,000 and of 100 new ones per second (docs/deploy.md).
+ *
+ * Connected, the session has its seed broker; the producer asks for its producer id
+ * (InitProducerId, from the broker the metadata names as controller) only before its first send.
+ * Reading the log and metadata need none, so a retry after a 504 can look in the log while that
+ * broker does not answer.
  */
 export class KafkaSession {
+  private producerId: Promise<Producer> | undefined;
+  /** Set once the producer has its id: the warm path skips the deadline's timer. */
+  sending: Producer | undefined;
+
   constructor(
     readonly producer: Producer,
     readonly cluster: InternalCluster,
   ) {}
 
   connect(): Promise<void> {
-    return this.producer.connect();
+    return this.cluster.connect();
   }
 
   disconnect(): Promise<void> {
     return this.producer.disconnect();
+  }
+
+  /** The producer, with its producer id: asked once, again after a failure. */
+  readyToSend(): Promise<Producer> {
+    this.producerId ??= this.producer.connect().then(
+      () => {
+        this.sending = this.producer;
+        return this.producer;
+      },
+      (error: unknown) => {
+        this.producerId = undefined;
+        throw error;
+      },
+    );
+    return this.producerId;
   }
 }
 
@@ -105,9 +129,11 @@ export class KafkaPublisher implements Publisher, RecordFinder {
   async publish(messages: readonly OutgoingMessage[], { deadline }: { deadline: Deadline }): Promise<PublishResult[]> {
     const failAll = (error: PublisherError): PublishResult[] => messages.map(() => ({ status: 'failed', error }));
     let session: KafkaSession;
+    let producer: Producer;
     let groups: PartitionGroup[];
     try {
       session = await this.session.get(deadline);
+      producer = session.sending ?? (await this.session.finish(session, () => session.readyToSend(), deadline));
       groups = messages.length === 1 ? [{ partition: undefined, indexes: [0] }] : await this.groupByPartition(session, messages, deadline);
     } catch (error) {
       return failAll(error as PublisherError);
@@ -121,7 +147,7 @@ export class KafkaPublisher implements Publisher, RecordFinder {
       // request in flight per broker). The partitions are ours, the same murmur2, so that the
       // receipts follow from the one RecordMetadata per partition.
       metadata = await beforeDeadline(
-        session.producer.send({
+        producer.send({
           topic: this.topic,
           messages: groups.flatMap((group) =>
             group.indexes.map((index) => toKafkaMessage(messages[index] as OutgoingMessage, group.partition)),

@@ -79,7 +79,7 @@ describe('a retry after a 504 whose record was appended', () => {
     await settle();
     const undecided = await send(key, 3_000);
     expect(undecided.status, JSON.stringify(undecided.body)).toBe(504);
-    expect(undecided.body.detail).toMatch(
+    expect(undecided.body.detail, JSON.stringify(undecided.body)).toMatch(
       /could not be decided: The high watermark of .* was \d+ when the deadline passed: records up to \d+ were appended, not all committed/,
     );
 

@@ -242,6 +242,58 @@ describe('Idempotency-Key with the store on dynalite, against the real broker', 
     expect(taken.status, taken.body).toBe(201);
   });
 
+  it("keeps a batch's 207 for one retry at a time to finish: the other waits (409), a dead retry leaves no stale list, a retry that wrote nothing gives it back", async () => {
+    // Prepare: a first attempt of a batch answered 207 (one order refused), stored per order.
+    const store = storeAt(dynamo.endpoint);
+    const { fingerprint } = await import('../../lib/idempotency/idempotent-publishing');
+    const key = newKey('partial');
+    const batch = [exampleOrder(), { ...exampleOrder(), order_id: '12346', user_id: 'user123' }];
+    const now = Date.now();
+    const claimFor = (attempt: { startedAt: number; leaseUntil: number }, orders = batch) => ({
+      key,
+      operation: 'batch' as const,
+      fingerprint: fingerprint(orders),
+      orders: { keys: orders.map((order) => order.user_id), eventIds: orders.map(() => '00000000-0000-5000-8000-000000000000') },
+      attempt,
+      expiresAt: now + 60_000,
+    });
+    const deadline = () => new Deadline(Date.now() + 2_000);
+    const first = await store.claim(claimFor({ startedAt: now, leaseUntil: now + 300 }), deadline());
+    if (first.outcome !== 'claimed') throw new Error(`first claim: ${first.outcome}`);
+    const partial = { statusCode: 207, body: '{"receipts":"as the use case wrote them"}' };
+    await store.completePartial(
+      key,
+      first.lease,
+      { answer: partial, attempts: [{ startedAt: now, leaseUntil: now + 300 }], settledAt: Date.now() },
+      deadline(),
+    );
+
+    // Act and assess: the same batch reordered is another request.
+    expect((await store.claim(claimFor({ startedAt: now, leaseUntil: now + 5_000 }, [...batch].reverse()), deadline())).outcome).toBe(
+      'reused',
+    );
+    // Two retries at once: one takes it over with the 207, the other is told to wait.
+    const retryLease = Date.now() + 600;
+    const [a, b] = await Promise.all([
+      store.claim(claimFor({ startedAt: Date.now(), leaseUntil: retryLease }), deadline()),
+      store.claim(claimFor({ startedAt: Date.now(), leaseUntil: retryLease }), deadline()),
+    ]);
+    const claimed = [a, b].filter((claim) => claim.outcome === 'claimed');
+    expect(claimed).toHaveLength(1);
+    expect(claimed[0]).toMatchObject({ partial });
+    expect([a, b].find((claim) => claim.outcome !== 'claimed')).toMatchObject({ outcome: 'in-flight' });
+    // That retry dies: after its lease and the settle time the next one gets no list to trust.
+    await new Promise((resolve) => setTimeout(resolve, retryLease + 1_000 - Date.now() + 50));
+    const afterDeath = await store.claim(claimFor({ startedAt: Date.now(), leaseUntil: Date.now() + 5_000 }), deadline());
+    expect(afterDeath.outcome).toBe('claimed');
+    expect(afterDeath).not.toHaveProperty('partial');
+    // A retry that wrote nothing gives back the 207 it set out to finish, claimable at once.
+    if (afterDeath.outcome !== 'claimed') throw new Error('not claimed');
+    await store.release(key, afterDeath.lease, afterDeath.earlierAttempts, deadline(), partial);
+    const again = await store.claim(claimFor({ startedAt: Date.now(), leaseUntil: Date.now() + 5_000 }), deadline());
+    expect(again).toMatchObject({ outcome: 'claimed', partial });
+  });
+
   it('answers 500 to a key whose item is not one of ours, logs why, and keeps serving', async () => {
     const key = newKey('foreign');
     const { AWS_REGION: region, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = LOCAL_AWS_ENV;
