@@ -155,7 +155,11 @@ export class LocalRegistry {
         '-jar',
         runner,
       ];
-      const child = spawn(javaBin(), args, { cwd: this.instance.stateDir, detached: true, stdio: ['ignore', out, out] });
+      // Its own environment: Apicurio reads variables such as LOG_LEVEL (ours: SILENT, not a level of its).
+      const env = Object.fromEntries(
+        ['PATH', 'HOME', 'JAVA_HOME', 'LANG', 'TMPDIR'].flatMap((name) => (process.env[name] ? [[name, process.env[name] as string]] : [])),
+      );
+      const child = spawn(javaBin(), args, { cwd: this.instance.stateDir, env, detached: true, stdio: ['ignore', out, out] });
       fs.closeSync(out);
       child.on('error', () => {}); // seen as a registry that never answers
       child.unref();
