@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkJava, javaBin, processState, run, seconds, signalProcess, waitFor } from '../kafka/jvm';
+import { checkJava, javaBin, processState, run, seconds, signalProcess, waitFor, withLock } from '../kafka/jvm';
 import { HOST, ROOT, TEST_INSTANCE } from '../kafka/topology';
 
 /**
@@ -135,6 +135,26 @@ export class LocalRegistry {
   /** Starts it unless it runs, waits until it answers, and sets the global compatibility rule to BACKWARD. */
   async start(): Promise<RegistryStart> {
     const started = Date.now();
+    // One launch at a time across processes: the tests' global setup and a test file may both start it.
+    // The wait covers a first fetch of the distribution by the holder (Maven allows it 10 minutes).
+    const startedByUs = await withLock({ dir: this.instance.stateDir }, 660_000, () => this.launch());
+    const ready = await waitFor(async () => (await this.answers()) || !this.runningPid(), START_TIMEOUT_MS, 200);
+    if (!ready || !(await this.answers())) {
+      const log = fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, 'utf8').slice(-3_000) : '';
+      if (startedByUs) await this.stop();
+      throw new Error(`The registry did not answer on ${this.url} within ${seconds(START_TIMEOUT_MS)}:\n${log}`);
+    }
+    await this.setGlobalCompatibility(DEFAULT_COMPATIBILITY);
+    this.say(
+      startedByUs
+        ? `Schema registry (Apicurio ${apicurioVersion()}) ready on ${this.url} in ${seconds(Date.now() - started)}`
+        : `Schema registry already running on ${this.url}`,
+    );
+    return { url: this.url, startedByUs };
+  }
+
+  /** Launches the JVM unless it runs; true when it launched it. */
+  private async launch(): Promise<boolean> {
     let startedByUs = false;
     if (!this.runningPid()) {
       if (await this.answers()) throw new Error(`Port ${this.instance.port} already answers, and not with a registry this script started`);
@@ -166,19 +186,7 @@ export class LocalRegistry {
       fs.writeFileSync(this.pidFile, `${child.pid}\n`);
       startedByUs = true;
     }
-    const ready = await waitFor(async () => (await this.answers()) || !this.runningPid(), START_TIMEOUT_MS, 200);
-    if (!ready || !(await this.answers())) {
-      const log = fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, 'utf8').slice(-3_000) : '';
-      if (startedByUs) await this.stop();
-      throw new Error(`The registry did not answer on ${this.url} within ${seconds(START_TIMEOUT_MS)}:\n${log}`);
-    }
-    await this.setGlobalCompatibility(DEFAULT_COMPATIBILITY);
-    this.say(
-      startedByUs
-        ? `Schema registry (Apicurio ${apicurioVersion()}) ready on ${this.url} in ${seconds(Date.now() - started)}`
-        : `Schema registry already running on ${this.url}`,
-    );
-    return { url: this.url, startedByUs };
+    return startedByUs;
   }
 
   private async setGlobalCompatibility(level: string): Promise<void> {

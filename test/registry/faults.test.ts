@@ -117,11 +117,13 @@ describe('registry mode when the schema id cannot be had', () => {
     await registerOurs(registry.url, `${topic}-value`, 'avro');
     secretsManager.setSecret(SECRET_ID, JSON.stringify({ username: USERNAME, password: WRONG_PASSWORD }));
     const env = { SCHEMA_REGISTRY_URL: gate.url, SCHEMA_REGISTRY_AUTH: 'basic', SCHEMA_REGISTRY_SECRET_ARN: SECRET_ID, LOG_LEVEL: 'DEBUG' };
-    const runtime = runtimeFor(topic, env);
+    const runtime = registryRuntime({ KAFKA_TOPIC: topic, SCHEMA_FORMAT: 'avro', ...env });
     // Act
     const refused = await publishOne(runtime);
     secretsManager.setSecret(SECRET_ID, JSON.stringify({ username: USERNAME, password: PASSWORD }));
     const afterRotation = await publishOne(runtime);
+    // Closed here, while its DEBUG lines are still captured and checked.
+    await runtime.publisher.close();
     // Assess
     expect(refused.statusCode).toBe(503);
     expect(problem(refused.body).detail).toBe(
