@@ -3,13 +3,13 @@ import { secretsManagerReader } from '../kafka/auth';
 import type { Logger } from '../log';
 import { RegistryCredentials } from './credentials';
 import { schemaFormat, subjectName } from './formats';
-import { RegistryClient } from './registry-client';
+import { type HttpSend, RegistryClient } from './registry-client';
 import { RegistryValues } from './registry-values';
 
 export interface RegistrySetupDeps {
   /** The SecretString of a secret: Secrets Manager's unless a test gives another. */
   readSecret?: (secretId: string) => Promise<string>;
-  fetch?: typeof fetch;
+  fetch?: HttpSend;
 }
 
 /** The registry client of a configuration, with its credentials when it has some. */

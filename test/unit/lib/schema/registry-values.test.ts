@@ -214,3 +214,25 @@ describe('registry configuration', () => {
     expect(() => parseConfig(env)).not.toThrow(/hunter2/);
   });
 });
+
+describe('the registry client over node:http', () => {
+  it('reads an answer, and gives up at the deadline on a registry that accepts and never answers', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((request, response) => {
+      if (request.url?.endsWith('/versions/latest')) response.end(JSON.stringify({ id: 5, version: 1, schema: avro.schema }));
+      // Anything else: held open, never answered.
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const client = new RegistryClient({ url: `http://127.0.0.1:${port}` });
+      expect((await client.latest('order-events-value', soon())).id).toBe(5);
+      const started = Date.now();
+      await expect(client.schemaById(5, soon(200))).rejects.toThrow(/did not answer \(schema id 5\): no answer within \d+ ms/);
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
