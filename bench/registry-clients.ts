@@ -23,7 +23,7 @@ const LOADS = 7;
 
 const ENTRIES: Record<string, { label: string; nodePath?: string; source: string }> = {
   rest: {
-    label: 'REST over fetch + avsc types (ours: lib/schema/)',
+    label: 'REST over node:http + avsc types (ours: lib/schema/)',
     source: `
 const { RegistryClient } = require(${JSON.stringify(path.join(ROOT, 'lib/schema/registry-client.ts'))});
 const { Deadline } = require(${JSON.stringify(path.join(ROOT, 'lib/deadline.ts'))});
