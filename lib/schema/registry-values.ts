@@ -37,14 +37,6 @@ export class RegistryValues implements OrderValueEncoder {
 
   constructor(private readonly deps: RegistryValuesDeps) {}
 
-  get subject(): string {
-    return this.deps.subject;
-  }
-
-  get format(): SchemaFormat {
-    return this.deps.format;
-  }
-
   /** The resolved schema, once a publish has resolved it. */
   get schema(): ResolvedSchema | undefined {
     return this.resolved;
