@@ -47,6 +47,21 @@ export default defineConfig({
       },
       {
         test: {
+          // Registry mode against the tests' own schema registry (Apicurio) and broker, beside the
+          // integration project; one file at a time, as one of them stops the registry.
+          name: 'registry',
+          poolOptions: { forks: { singleFork: true } },
+          include: ['test/registry/**/*.test.ts'],
+          globalSetup: ['test/setup/kafka.ts', 'test/setup/registry.ts'],
+          setupFiles: ['test/setup/kafka-ready.ts'],
+          env: kafkaEnv,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/setup/kafka.ts'],

@@ -1,6 +1,6 @@
 /** What `npm run bench` runs, and how much of it. */
 
-export const CASE_IDS = ['warm', 'cpu', 'connect', 'http', 'batch', 'cold', 'memory', 'keys', 'codecs', 'idle'] as const;
+export const CASE_IDS = ['warm', 'cpu', 'connect', 'http', 'batch', 'cold', 'memory', 'keys', 'codecs', 'idle', 'registry'] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 
 export interface BenchPlan {

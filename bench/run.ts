@@ -12,6 +12,7 @@ import type { CpuResult } from './cases/cpu.child';
 import { measureHttp } from './cases/http';
 import type { IdleResult } from './cases/idle.child';
 import type { KeysResult } from './cases/keys.child';
+import type { RegistryResult } from './cases/registry.child';
 import type { KafkaCaseInput } from './cases/shared';
 import type { SingleResult } from './cases/single.child';
 import { type CaseId, parseArgs, UsageError } from './plan';
@@ -144,6 +145,15 @@ async function runCases(results: BenchResults, broker: Broker, progress: Progres
         results.idle = await child<IdleResult>('idle.child.ts');
         const { released, fixed } = results.idle;
         return `${Math.round(released.checksPerSecond)} → ${Math.round(fixed.checksPerSecond)} queue checks/s, ${released.cpuMsPerSecond.toFixed(1)} → ${fixed.cpuMsPerSecond.toFixed(1)} ms CPU/s`;
+      },
+    },
+    registry: {
+      title: `10 · registry mode against plain JSON, no broker: ${plan.cpuIterations} single orders and ${plan.batchIterations} batches of ${plan.batchSize} per mode`,
+      run: async () => {
+        results.registry = await child<RegistryResult>('registry.child.ts');
+        const { single, batch } = results.registry;
+        const over = (mode: 'json' | 'avro', what: typeof single) => `${((what[mode].cpuMs - what.plain.cpuMs) * 1000).toFixed(0)} µs`;
+        return `CPU over plain JSON: JSON Schema +${over('json', single)}/order, +${over('json', batch)}/batch; Avro +${over('avro', single)}/order, +${over('avro', batch)}/batch`;
       },
     },
     cold: {

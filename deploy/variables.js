@@ -69,6 +69,64 @@ module.exports.maxConcurrency = async ({ resolveVariable }) => {
   return Number(value);
 };
 
+/**
+ * Registry mode (docs/deploy.md#schema-registry): SCHEMA_REGISTRY_URL, checked with the other
+ * schema parameters before anything is packaged. Empty (the default): values are plain JSON, and
+ * the other schema parameters must be empty too. Like the brokers, a loopback registry is refused
+ * unless the functions run here.
+ */
+module.exports.schemaRegistryUrl = async ({ resolveVariable }) => {
+  const url = await param(resolveVariable, 'schemaRegistryUrl');
+  const others = {};
+  for (const name of ['schemaFormat', 'schemaSubjectStrategy', 'schemaRegistryAuth', 'schemaRegistrySecretArn', 'schemaAutoRegister']) {
+    others[name] = await param(resolveVariable, name);
+  }
+  if (!url) {
+    const set = Object.keys(others).filter((name) => others[name] !== '');
+    if (set.length > 0)
+      throw new Error(`--param ${set.join(', ')} set without --param "schemaRegistryUrl=…": give the registry, or none of them`);
+    return '';
+  }
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.username || parsed.password || parsed.search || parsed.hash) {
+    throw new Error(
+      '--param "schemaRegistryUrl=…" must be an http(s) URL without credentials, query or fragment (the credentials go in the secret of schemaRegistrySecretArn)',
+    );
+  }
+  const local = runsLocally() || (await param(resolveVariable, 'allowLocalBrokers')) === 'true';
+  if (!local && LOOPBACK.test(parsed.hostname)) {
+    throw new Error(
+      `--param "schemaRegistryUrl=…" is ${url}, which a Lambda cannot reach: give the registry's address (docs/deploy.md#schema-registry)`,
+    );
+  }
+  const allowed = {
+    schemaFormat: ['', 'json', 'avro'],
+    schemaSubjectStrategy: ['', 'topic', 'record', 'topic-record'],
+    schemaRegistryAuth: ['', 'none', 'basic'],
+    schemaAutoRegister: ['', 'true', 'false'],
+  };
+  for (const [name, values] of Object.entries(allowed)) {
+    if (!values.includes(others[name]))
+      throw new Error(`--param ${name} must be one of ${values.filter(Boolean).join(', ')}, got "${others[name]}"`);
+  }
+  if (others.schemaRegistryAuth === 'basic' && !SECRET_ARN.test(others.schemaRegistrySecretArn)) {
+    throw new Error(
+      '--param "schemaRegistrySecretArn=…" is required with schemaRegistryAuth=basic: the ARN of a Secrets Manager secret holding {"username","password"}',
+    );
+  }
+  if (others.schemaRegistrySecretArn && others.schemaRegistryAuth !== 'basic') {
+    throw new Error('--param schemaRegistrySecretArn is set, but schemaRegistryAuth is not basic');
+  }
+  return url.replace(/\/+$/, '');
+};
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+
 /** The Lambda runs in the MSK cluster's VPC when subnets and security groups are given. */
 module.exports.vpc = async ({ resolveVariable }) => {
   const subnetIds = list(await param(resolveVariable, 'subnetIds'));
@@ -117,8 +175,34 @@ module.exports.dynamoDbEndpoint = async ({ resolveVariable }) => {
   };
 };
 
-/** Least privilege: the idempotency table, and what the chosen Kafka authentication needs. */
-module.exports.iamStatements = async (options) => [idempotencyStatement, ...(await kafkaStatements(options))];
+/** Least privilege: the idempotency table, what the chosen Kafka authentication needs, and the registry's secret. */
+module.exports.iamStatements = async (options) => [
+  idempotencyStatement,
+  ...(await kafkaStatements(options)),
+  ...(await registryStatements(options)),
+];
+
+/** With schemaRegistryAuth=basic: reading its secret (and decrypting it, with a customer-managed key). */
+async function registryStatements({ resolveVariable }) {
+  if ((await param(resolveVariable, 'schemaRegistryAuth')) !== 'basic') return [];
+  const secretArn = await param(resolveVariable, 'schemaRegistrySecretArn');
+  if (!SECRET_ARN.test(secretArn)) return []; // refused with its reason by schemaRegistryUrl
+  const kmsKeyArn = await param(resolveVariable, 'schemaRegistryKmsKeyArn');
+  return [
+    { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secretArn] },
+    ...(kmsKeyArn
+      ? [
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt'],
+            Resource: [kmsKeyArn],
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
+            Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } } },
+          },
+        ]
+      : []),
+  ];
+}
 
 async function kafkaStatements({ resolveVariable }) {
   const auth = await param(resolveVariable, 'kafkaAuth');

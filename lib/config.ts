@@ -62,6 +62,28 @@ export const ConfigSchema = z.object({
    * over (docs/architecture.md, "Exactly once for a shop that retries").
    */
   IDEMPOTENCY_SETTLE_MS: milliseconds(10_000, 0, 60_000),
+  /**
+   * Registry mode (lib/schema/): values framed in the Confluent wire format, with the schema id that
+   * this registry gives the order schema. Unset: plain JSON values, as before.
+   */
+  SCHEMA_REGISTRY_URL: z
+    .url({ protocol: /^https?$/, message: 'an http(s) URL such as https://psrc-xxxxx.eu-west-1.aws.confluent.cloud' })
+    .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), 'without credentials: put them in the secret of SCHEMA_REGISTRY_SECRET_ARN')
+    .refine((url) => !/[?#]/.test(url), 'without a query or fragment')
+    .optional(),
+  /** json: JSON Schema; avro: Avro binary. */
+  SCHEMA_FORMAT: z.enum(['json', 'avro'], 'one of json (JSON Schema), avro').optional(),
+  /** How the subject is named: topic (order-events-value), record (shop.orders.Order), topic-record (order-events-shop.orders.Order). */
+  SCHEMA_SUBJECT_STRATEGY: z.enum(['topic', 'record', 'topic-record'], 'one of topic, record, topic-record').optional(),
+  /** none, or basic: HTTP basic auth (Confluent Cloud's API key and secret) from SCHEMA_REGISTRY_SECRET_ARN. */
+  SCHEMA_REGISTRY_AUTH: z.enum(['none', 'basic'], 'one of none, basic').optional(),
+  /** The Secrets Manager secret (ARN or name) holding {"username","password"}: the API key and its secret. */
+  SCHEMA_REGISTRY_SECRET_ARN: z
+    .string()
+    .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]+$/, 'the ARN or name of a Secrets Manager secret')
+    .optional(),
+  /** true: a cold start registers the schema itself; false (the default): the deploy registers it (npm run schema -- register). */
+  SCHEMA_AUTO_REGISTER: z.enum(['true', 'false'], "'true' or 'false'").optional(),
   LOG_LEVEL: z
     .enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'debug', 'info', 'warn', 'error', 'silent'])
     .transform((level) => level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT')
@@ -98,7 +120,39 @@ const configRules = (features: RuntimeFeatures) =>
     if (env.IDEMPOTENCY_TABLE !== undefined && env.AWS_REGION === undefined) {
       context.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when IDEMPOTENCY_TABLE is set' });
     }
+    if (env.SCHEMA_REGISTRY_URL === undefined) {
+      for (const variable of REGISTRY_VARIABLES) {
+        if (env[variable] !== undefined) {
+          context.addIssue({ code: 'custom', path: [variable], message: 'is set, but SCHEMA_REGISTRY_URL is not: set both, or neither' });
+        }
+      }
+    }
+    if (env.SCHEMA_REGISTRY_AUTH === 'basic' && env.SCHEMA_REGISTRY_SECRET_ARN === undefined) {
+      context.addIssue({ code: 'custom', path: ['SCHEMA_REGISTRY_SECRET_ARN'], message: 'is required when SCHEMA_REGISTRY_AUTH=basic' });
+    }
+    if (env.SCHEMA_REGISTRY_SECRET_ARN !== undefined && env.SCHEMA_REGISTRY_AUTH !== 'basic') {
+      context.addIssue({ code: 'custom', path: ['SCHEMA_REGISTRY_AUTH'], message: 'must be basic when SCHEMA_REGISTRY_SECRET_ARN is set' });
+    }
   });
+
+/** The registry variables that mean nothing without SCHEMA_REGISTRY_URL. */
+const REGISTRY_VARIABLES = [
+  'SCHEMA_FORMAT',
+  'SCHEMA_SUBJECT_STRATEGY',
+  'SCHEMA_REGISTRY_AUTH',
+  'SCHEMA_REGISTRY_SECRET_ARN',
+  'SCHEMA_AUTO_REGISTER',
+] as const;
+
+/** Registry mode: where the schema lives, how values are encoded, and how the subject is named. */
+export interface SchemaRegistryConfig {
+  /** Without a trailing slash; it may carry a path (Apicurio: /apis/ccompat/v7). */
+  readonly url: string;
+  readonly format: 'json' | 'avro';
+  readonly subjectStrategy: 'topic' | 'record' | 'topic-record';
+  readonly auth: { readonly mechanism: 'none' } | { readonly mechanism: 'basic'; readonly secretId: string };
+  readonly autoRegister: boolean;
+}
 
 export type KafkaAuthConfig =
   | { readonly mechanism: 'none' }
@@ -128,6 +182,8 @@ export interface Config {
     readonly keyRequired: boolean;
     readonly settleMs: number;
   };
+  /** Unset: values are plain JSON. */
+  readonly schemaRegistry: SchemaRegistryConfig | undefined;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
@@ -142,7 +198,7 @@ export function parseConfig(
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? '(environment)');
-      return `${variable}=${JSON.stringify(env[variable] ?? '')}: ${issue.message}`;
+      return `${variable}=${JSON.stringify(redacted(env[variable] ?? ''))}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
@@ -168,8 +224,28 @@ export function parseConfig(
       keyRequired: parsed.IDEMPOTENCY_KEY_REQUIRED === 'true',
       settleMs: parsed.IDEMPOTENCY_SETTLE_MS,
     },
+    schemaRegistry: registryConfig(parsed),
     logLevel: parsed.LOG_LEVEL,
   });
+}
+
+/** A value as an error may show it: the credentials of a URL (https://key:secret@host) left out. */
+function redacted(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
+}
+
+function registryConfig(parsed: z.infer<typeof ConfigSchema>): SchemaRegistryConfig | undefined {
+  if (parsed.SCHEMA_REGISTRY_URL === undefined) return undefined;
+  return {
+    url: parsed.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
+    format: parsed.SCHEMA_FORMAT ?? 'json',
+    subjectStrategy: parsed.SCHEMA_SUBJECT_STRATEGY ?? 'topic',
+    auth:
+      parsed.SCHEMA_REGISTRY_AUTH === 'basic'
+        ? { mechanism: 'basic', secretId: parsed.SCHEMA_REGISTRY_SECRET_ARN as string }
+        : { mechanism: 'none' },
+    autoRegister: parsed.SCHEMA_AUTO_REGISTER === 'true',
+  };
 }
 
 function authConfig(parsed: z.infer<typeof ConfigSchema>): KafkaAuthConfig {

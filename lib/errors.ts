@@ -59,6 +59,15 @@ export class PublishOutcomeUnknownError extends PublisherError {
   retryAfterSeconds?: number;
 }
 
+/**
+ * Registry mode: the schema id to frame values with could not be had (the registry unreachable
+ * or refusing our credentials at a cold start, the subject missing, or its latest schema not
+ * ours). Nothing was written: a retry may succeed once the registry or the deploy is fixed.
+ */
+export class SchemaUnavailableError extends PublisherError {
+  readonly retriable = true;
+}
+
 /** Kafka refused the record for a reason a retry will not fix (authorization, record too large). */
 export class PublishRejectedError extends PublisherError {
   readonly retriable = false;

@@ -27,8 +27,18 @@ export function eventIdFor(idempotencyKey: string | undefined, index?: number, n
   return uuidv5(index === undefined ? idempotencyKey : `${idempotencyKey}#${index}`, NAMESPACE_BYTES);
 }
 
+/**
+ * Registry mode's record values (lib/schema/registry-values.ts): each order framed with the
+ * schema id. Rejects with SchemaUnavailableError, before anything is sent, when it has no id.
+ */
+export interface OrderValueEncoder {
+  encode(orders: readonly Order[], deadline: Deadline): Promise<Buffer[]>;
+}
+
 export interface OrderPublishingDeps {
   publisher: Publisher;
+  /** Unset: values are the orders' JSON text, as they always were. */
+  values?: OrderValueEncoder | undefined;
   logger: Pick<Logger, 'info' | 'debug'>;
   metrics: Pick<PublishMetrics, 'published' | 'failed' | 'batchSize'>;
   now: () => number;
@@ -36,7 +46,23 @@ export interface OrderPublishingDeps {
   newEventId?: () => string;
 }
 
-export function makeOrderPublishing({ publisher, logger, metrics, now, newEventId = randomUUID }: OrderPublishingDeps) {
+export function makeOrderPublishing({ publisher, values, logger, metrics, now, newEventId = randomUUID }: OrderPublishingDeps) {
+  /** The orders' messages; in registry mode with their framed values, resolved first (nothing is sent without them). */
+  async function messagesOf(
+    orders: readonly Order[],
+    eventIds: readonly string[],
+    context: RecordContext,
+    deadline: Deadline,
+  ): Promise<OutgoingMessage[]> {
+    const framed = values ? await values.encode(orders, deadline) : undefined;
+    const timestampMs = now();
+    return orders.map((order, index) => {
+      const message = toOrderMessage(order, eventIds[index] as string, timestampMs, context);
+      if (framed) message.value = framed[index] as Buffer;
+      return message;
+    });
+  }
+
   /** Publishes and counts: written orders and latency, and failures by kind. */
   async function publishCounted(messages: OutgoingMessage[], deadline: Deadline): Promise<PublishResult[]> {
     const started = now();
@@ -71,7 +97,8 @@ export function makeOrderPublishing({ publisher, logger, metrics, now, newEventI
     /** Publishes one order; resolves with its receipt, or rejects with a PublisherError. */
     async publishOrder(order: Order, { deadline, ...context }: PublishOptions): Promise<OrderReceipt> {
       const eventId = eventIdFor(context.idempotencyKey, undefined, newEventId);
-      const [result] = await publishCounted([toOrderMessage(order, eventId, now(), context)], deadline);
+      const message = values ? await messagesOf([order], [eventId], context, deadline) : [toOrderMessage(order, eventId, now(), context)];
+      const [result] = await publishCounted(message, deadline);
       if (!result) throw new Error('The publisher returned no result for the message');
       if (result.status === 'failed') throw result.error;
       logDelivery(result.delivery, eventId, order);
@@ -90,10 +117,9 @@ export function makeOrderPublishing({ publisher, logger, metrics, now, newEventI
       { deadline, ...context }: PublishOptions,
       only: readonly number[] = batch.map((_, index) => index),
     ): Promise<BatchRecordReceipt[]> {
-      const timestampMs = now();
       const orders = only.map((index) => batch[index] as Order);
       const eventIds = only.map((index) => eventIdFor(context.idempotencyKey, index, newEventId));
-      const messages = orders.map((order, index) => toOrderMessage(order, eventIds[index] as string, timestampMs, context));
+      const messages = await messagesOf(orders, eventIds, context, deadline);
       metrics.batchSize(orders.length);
       const results = await publishCounted(messages, deadline);
       const failures = results.flatMap((result) => (result.status === 'failed' ? [result.error] : []));

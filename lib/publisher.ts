@@ -10,7 +10,8 @@ import type { PublisherError } from './errors';
 /** A record ready for Kafka; the Publisher owns the topic. */
 export interface OutgoingMessage {
   key: string;
-  value: string;
+  /** JSON text; in registry mode, the framed bytes (lib/schema/). */
+  value: string | Buffer;
   headers: Record<string, string>;
   timestampMs: number;
 }

@@ -8,6 +8,8 @@ import { KafkaPublisher } from './kafka/publisher';
 import { createLogger, type Logger } from './log';
 import { cloudWatchMetrics, type PublishMetrics } from './metrics';
 import { makeOrderPublishing } from './publish';
+import type { RegistryValues } from './schema/registry-values';
+import { type RegistrySetupDeps, registryValues } from './schema/setup';
 
 /** What every handler of this service needs, built once per execution environment. */
 export interface Runtime {
@@ -16,6 +18,8 @@ export interface Runtime {
   publisher: KafkaPublisher;
   /** What the publishing handlers take. */
   metrics: PublishMetrics;
+  /** Registry mode's framing, when SCHEMA_REGISTRY_URL is set. */
+  values: RegistryValues | undefined;
   publishDeps: {
     orders: IdempotentPublishing;
     logger: Logger;
@@ -29,12 +33,13 @@ export interface Runtime {
 
 let runtime: Runtime | undefined;
 
-/** `security` replaces the Secrets Manager and IAM sources, for tests that have no AWS. */
+/** `security` replaces the Secrets Manager and IAM sources, for tests that have no AWS; `registry`, the registry secret reader. */
 export function createRuntime(
   config: Config = parseConfig(),
-  { security = securityDeps(config.kafka) }: { security?: KafkaSecurityDeps } = {},
+  { security = securityDeps(config.kafka), registry = {} }: { security?: KafkaSecurityDeps; registry?: RegistrySetupDeps } = {},
 ): Runtime {
   const logger = createLogger(config.logLevel);
+  const values = config.schemaRegistry ? registryValues(config.schemaRegistry, config.kafka.topic, logger, registry) : undefined;
   const kafka = kafkaFactory(config.kafka, logger, security, config.logLevel === 'DEBUG');
   const publisher = new KafkaPublisher(
     kafka,
@@ -46,7 +51,7 @@ export function createRuntime(
   const metrics = cloudWatchMetrics();
   const { table, ttlSeconds, keyRequired, settleMs } = config.idempotency;
   const orders = makeIdempotentPublishing({
-    orders: makeOrderPublishing({ publisher, logger, metrics, now: Date.now }),
+    orders: makeOrderPublishing({ publisher, values, logger, metrics, now: Date.now }),
     store: table === undefined ? undefined : lazyDynamoDbStore({ table, region: config.awsRegion, settleMs }),
     finder: publisher,
     // Recording an outcome after the deadline uses part of the margin kept before Lambda's timeout.
@@ -67,6 +72,7 @@ export function createRuntime(
     logger,
     publisher,
     metrics,
+    values,
     ...(afterInvocation ? { afterInvocation } : {}),
     publishDeps: { orders, logger, metrics, deadline, ...(afterInvocation ? { afterInvocation } : {}) },
   };

@@ -3,12 +3,20 @@
 // terminal) or starts the local one; runs dynalite for the idempotency store (its keys kept in
 // .dynamodb/ across restarts); then serverless-offline, without --reloadHandler so that the warm
 // producer survives between requests.
+//
+// Registry mode: SCHEMA_REGISTRY_URL, SCHEMA_FORMAT and the other SCHEMA_* variables of this
+// environment are passed to the functions. `npm run dev -- --registry` also starts the local
+// schema registry (Apicurio, left running like Kafka) when SCHEMA_REGISTRY_URL is unset, and
+// registers the order schema there, as a deploy does.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { answers, createTable, LOCAL_AWS_ENV, LOCAL_TABLE, startLocalDynamoDb } from './dynamodb/local-dynamodb';
 import { registeredBrokers } from './kafka/admin';
 import { devKafka } from './kafka/local-kafka';
 import { ROOT } from './kafka/topology';
+import { devRegistry } from './registry/local-registry';
+import { registryParams } from './registry/offline-params';
+import { schemaCommand } from './schema/command';
 
 /** DynamoDB Local's usual port: one that already answers there (DynamoDB Local in Docker) is used as it is. */
 const DYNAMODB_PORT = Number(process.env.DYNAMODB_PORT ?? 8000);
@@ -22,7 +30,31 @@ async function main(): Promise<void> {
   } else if (!(await registeredBrokers(brokers))) {
     throw new Error(`KAFKA_BROKERS=${brokers}: no broker answers there, and it is not the local one this script can start.`);
   }
-  serveOffline(brokers, await idempotencyStore());
+  const args = process.argv.slice(2);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (args.includes('--registry')) await localRegistry(env);
+  serveOffline(
+    brokers,
+    { ...(await idempotencyStore()), ...definedOnly(env) },
+    args.filter((arg) => arg !== '--registry'),
+  );
+}
+
+/** --registry: the local registry (unless SCHEMA_REGISTRY_URL names another), with the order schema registered. */
+async function localRegistry(env: NodeJS.ProcessEnv): Promise<void> {
+  if (!env.SCHEMA_REGISTRY_URL) {
+    await devRegistry.start();
+    console.log('The schema registry keeps running after this exits (its schemas in memory); stop it with `npm run registry -- stop`.');
+    env.SCHEMA_REGISTRY_URL = devRegistry.url;
+  }
+  env.SCHEMA_FORMAT ||= 'json';
+  const { code, output } = await schemaCommand('register', env);
+  for (const line of output) console.log(line);
+  if (code !== 0) throw new Error(`the order schema could not be registered at ${env.SCHEMA_REGISTRY_URL}`);
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 /** The environment that points the idempotency store (the AWS SDK) at the local DynamoDB API. */
@@ -38,8 +70,11 @@ async function idempotencyStore(): Promise<Record<string, string>> {
   return { ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint };
 }
 
-function serveOffline(brokers: string, env: Record<string, string>): void {
-  const offline = spawn('npx', ['serverless', 'offline', 'start', '--param', `kafkaBrokers=${brokers}`, ...process.argv.slice(2)], {
+function serveOffline(brokers: string, env: Record<string, string>, args: string[]): void {
+  const params = ['--param', `kafkaBrokers=${brokers}`, ...registryParams(env)];
+  if (env.SCHEMA_REGISTRY_URL)
+    console.log(`Registry mode: ${env.SCHEMA_FORMAT || 'json'} values framed with the schema id from ${env.SCHEMA_REGISTRY_URL}`);
+  const offline = spawn('npx', ['serverless', 'offline', 'start', ...params, ...args], {
     stdio: 'inherit',
     env: { ...process.env, ...env },
   });

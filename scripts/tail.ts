@@ -7,21 +7,27 @@ import { Kafka, logLevel } from 'kafkajs';
 // For its side effect: the codecs the producer may compress with (snappy, zstd), or no batch of
 // theirs could be read.
 import '../lib/kafka/compression';
+import { parseConfig } from '../lib/config';
 import { describeKafkaError } from '../lib/kafka/errors';
 import { scopeMetadataToNamedTopics } from '../lib/kafka/metadata-scope';
 import { stopIdlePolling } from '../lib/kafka/request-queue';
+import { registryClient } from '../lib/schema/setup';
 import { devKafka } from './kafka/local-kafka';
 import { DEFAULT_TOPIC } from './kafka/topology';
 import { follow } from './tail/follow';
 import { formatJson, formatLine, toTailRecord, wantsColour } from './tail/format';
+import { FrameDecoder } from './tail/frames';
 
 const USAGE = `Usage: npm run tail -- [--topic T] [--from-beginning] [--json]
 
   --topic T           the topic to follow (default ${DEFAULT_TOPIC})
   --from-beginning    print what the topic holds first, then follow it
   --json              one JSON object per record: partition, offset, timestamp, key, headers, order
+                      (and schema_id for a value framed in registry mode)
 
-Brokers: KAFKA_BROKERS, else the local dev Kafka (${devKafka.bootstrap(1)}). Colour on a terminal unless NO_COLOR is set.`;
+Brokers: KAFKA_BROKERS, else the local dev Kafka (${devKafka.bootstrap(1)}). Colour on a terminal unless NO_COLOR is set.
+Framed values (registry mode) are decoded with their schema from SCHEMA_REGISTRY_URL (and
+SCHEMA_REGISTRY_AUTH, SCHEMA_REGISTRY_SECRET_ARN), as the functions read them.`;
 
 function parseOptions() {
   try {
@@ -54,6 +60,10 @@ async function main({ topic, json, help, 'from-beginning': fromBeginning }: Retu
     stop.abort();
   });
 
+  // Registry mode's frames: decoded with the schema of their id, from SCHEMA_REGISTRY_URL.
+  const registry = parseConfig().schemaRegistry;
+  const frames = new FrameDecoder(registry ? registryClient(registry) : undefined);
+
   stopIdlePolling();
   // Metadata for the followed topic only: another topic's leaderless partition cannot stop it.
   const kafka = scopeMetadataToNamedTopics(
@@ -74,8 +84,8 @@ async function main({ topic, json, help, 'from-beginning': fromBeginning }: Retu
       console.error(
         `Following ${topic} (${partitions} partitions) on ${brokers.join(',')} ${fromBeginning ? 'from the beginning' : 'from now'}; Ctrl-C to stop.`,
       ),
-    onRecord: (partition, message) => {
-      const record = toTailRecord(partition, message);
+    onRecord: async (partition, message) => {
+      const record = toTailRecord(partition, message, await frames.decode(message.value));
       process.stdout.write(`${json ? formatJson(record) : formatLine(record, { colour })}\n`);
     },
     onNotice: (notice) => console.error(`tail: ${notice}`),

@@ -7,6 +7,7 @@ import type { CpuResult } from '../cases/cpu.child';
 import type { HttpResult } from '../cases/http';
 import type { IdleResult } from '../cases/idle.child';
 import type { KeysResult } from '../cases/keys.child';
+import type { RegistryResult } from '../cases/registry.child';
 import type { SingleResult } from '../cases/single.child';
 import type { BenchPlan, CaseId } from '../plan';
 import type { MachineInfo } from '../support/machine';
@@ -29,6 +30,7 @@ export interface BenchResults {
   keys?: KeysResult;
   codecs?: CodecsResult;
   idle?: IdleResult;
+  registry?: RegistryResult;
   /** Cases that could not finish, and why: the others still ran. */
   failures: { case: CaseId; message: string }[];
 }

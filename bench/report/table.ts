@@ -285,6 +285,42 @@ function idleRows({ idle }: BenchResults): Row[] {
   ];
 }
 
+function registryRows({ registry }: BenchResults): Row[] {
+  if (!registry) return [];
+  const names = { plain: 'plain JSON', json: 'JSON Schema, framed', avro: 'Avro, framed' } as const;
+  const over = (value: number, plain: number, unit: string, digits = 0) =>
+    `+${(value - plain).toFixed(digits)} ${unit} (${times(value / plain)}) over plain JSON`;
+  return (['plain', 'json', 'avro'] as const).flatMap((mode) => {
+    const single = registry.single[mode];
+    const batch = registry.batch[mode];
+    const plain = mode === 'plain';
+    return [
+      row({
+        case: '10',
+        what: `registry mode: single order, ${names[mode]} (handler CPU, instant publisher)`,
+        ...latencyCells(single.latency),
+        measure: `${(single.cpuMs * 1000).toFixed(0)} µs CPU/req`,
+        beside: plain ? '' : over(single.cpuMs * 1000, registry.single.plain.cpuMs * 1000, 'µs'),
+      }),
+      row({
+        case: '10',
+        what: `registry mode: batch of ${registry.batchSize}, ${names[mode]}`,
+        ...latencyCells(batch.latency),
+        measure: `${batch.cpuMs.toFixed(2)} ms CPU/batch`,
+        beside: plain ? '' : over(batch.cpuMs, registry.batch.plain.cpuMs, 'ms', 2),
+      }),
+      row({
+        case: '10',
+        what: `registry mode: one value alone, ${names[mode]}`,
+        measure: `${registry.valueUs[mode].toFixed(2)} µs CPU, ${registry.valueBytes[mode].toFixed(0)} bytes`,
+        beside: plain
+          ? ''
+          : `${times(registry.valueUs[mode] / registry.valueUs.plain)} the time, ${times(registry.valueBytes[mode] / registry.valueBytes.plain)} the bytes`,
+      }),
+    ];
+  });
+}
+
 export function buildRows(results: BenchResults): Row[] {
   return [
     ...singleRows(results),
@@ -296,6 +332,7 @@ export function buildRows(results: BenchResults): Row[] {
     ...keyRows(results),
     ...codecRows(results),
     ...idleRows(results),
+    ...registryRows(results),
     ...results.failures.map((failure) =>
       row({ case: '!', what: `case "${failure.case}" failed`, measure: failure.message.split('\n')[0] ?? '' }),
     ),

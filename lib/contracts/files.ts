@@ -1,3 +1,4 @@
+import { ORDER_AVRO_SCHEMA } from '../orders/avro-schema';
 import { orderJsonSchema } from '../orders/schema';
 import { buildAsyncApiDocument } from './asyncapi';
 import { buildOpenApiDocument } from './openapi';
@@ -8,5 +9,7 @@ export function contractFiles(): Record<string, unknown> {
     'contracts/openapi.json': buildOpenApiDocument(),
     'contracts/asyncapi.json': buildAsyncApiDocument(),
     'contracts/order.schema.json': orderJsonSchema(),
+    // Registry mode with SCHEMA_FORMAT=avro: the schema registered under the subject.
+    'contracts/order.avsc': ORDER_AVRO_SCHEMA,
   };
 }

@@ -11,6 +11,7 @@ import {
   PayloadTooLargeError,
   PublishOutcomeUnknownError,
   PublishRejectedError,
+  SchemaUnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors';
@@ -52,6 +53,15 @@ const PROBLEM_KINDS: ReadonlyArray<[new (...args: never[]) => Error, ProblemKind
   [ValidationError, { status: 422, slug: 'validation-failed', title: 'The order is invalid' }],
   [PublishRejectedError, { status: 500, slug: 'rejected-by-kafka', title: 'Kafka rejected the record' }],
   [KafkaUnavailableError, { status: 503, slug: 'kafka-unavailable', title: 'Kafka is unavailable; nothing was written', retryAfter: true }],
+  [
+    SchemaUnavailableError,
+    {
+      status: 503,
+      slug: 'schema-unavailable',
+      title: "The event schema's registry id is unavailable; nothing was written",
+      retryAfter: true,
+    },
+  ],
   [
     IdempotencyStoreUnavailableError,
     {

@@ -10,6 +10,7 @@ import {
   KafkaUnavailableError,
   PublishOutcomeUnknownError,
   PublishRejectedError,
+  SchemaUnavailableError,
 } from '../errors';
 import type { Logger } from '../log';
 import type { IdempotencyMetrics } from '../metrics';
@@ -218,7 +219,12 @@ export function makeIdempotentPublishing({ orders, store, finder, policy, logger
       answered = await answerWith({ found, partial });
     } catch (error) {
       const undecided = error instanceof PublishOutcomeUnknownError && error.cause instanceof RecordsUndecidedError;
-      if (error instanceof KafkaUnavailableError || error instanceof PublishRejectedError || undecided) {
+      if (
+        error instanceof KafkaUnavailableError ||
+        error instanceof SchemaUnavailableError ||
+        error instanceof PublishRejectedError ||
+        undecided
+      ) {
         // Nothing of this attempt was written.
         await record(
           'release the key',

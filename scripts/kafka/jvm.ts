@@ -218,7 +218,7 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
 }
 
 /** One start or stop of a mode at a time, across processes (`npm run dev` twice, say). */
-export async function withLock<T>(topo: Topology, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+export async function withLock<T>(topo: Pick<Topology, 'dir'>, timeoutMs: number, work: () => Promise<T>): Promise<T> {
   fs.mkdirSync(topo.dir, { recursive: true });
   const lock = path.join(topo.dir, '.lock');
   const acquired = await waitFor(

@@ -9,7 +9,8 @@ export interface FollowOptions {
   signal: AbortSignal;
   /** Once every partition has its starting offset: what is published from now on is shown. */
   onReady(partitions: number): void;
-  onRecord(partition: number, message: FetchedMessage): void;
+  /** Awaited when it returns a promise (a framed value's schema fetched from the registry), so that records stay in order. */
+  onRecord(partition: number, message: FetchedMessage): void | Promise<void>;
   /** A failed round (tried again on fresh connections and metadata), and the recovery: said once each. */
   onNotice(message: string): void;
   /** Waits while the output is full, so that a slow reader of it holds back the fetches. */
@@ -150,7 +151,7 @@ async function fetchOnce(broker: InternalBroker, topic: string, partitions: numb
       if (offset < (next.get(partition) ?? 0)) continue;
       next.set(partition, offset + 1);
       // Transaction markers take an offset but are no record (kafkajs's consumer skips them too).
-      if (!message.isControlRecord) options.onRecord(partition, message);
+      if (!message.isControlRecord) await options.onRecord(partition, message);
     }
   }
 }

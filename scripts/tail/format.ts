@@ -1,3 +1,5 @@
+import type { DecodedFrame } from './frames';
+
 /** A record of the topic as `npm run tail` shows it: the bytes decoded, nothing else changed. */
 export interface TailRecord {
   partition: number;
@@ -7,6 +9,8 @@ export interface TailRecord {
   /** Kafka allows a header name more than once: kafkajs then gives all its values. */
   headers: Record<string, string | string[]>;
   value: string | null;
+  /** Registry mode: a value framed with a schema id, decoded (scripts/tail/frames.ts). */
+  frame?: DecodedFrame | undefined;
 }
 
 /** A message as kafkajs's fetch decodes it (lib/kafka/cluster.ts: InternalBroker). */
@@ -18,7 +22,7 @@ export interface FetchedMessage {
   value: Buffer | null;
 }
 
-export function toTailRecord(partition: number, message: FetchedMessage): TailRecord {
+export function toTailRecord(partition: number, message: FetchedMessage, frame?: DecodedFrame): TailRecord {
   const headers: TailRecord['headers'] = {};
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.map((one) => one.toString('utf8')) : value.toString('utf8');
@@ -29,7 +33,8 @@ export function toTailRecord(partition: number, message: FetchedMessage): TailRe
     timestampMs: Number(message.timestamp),
     key: message.key?.toString('utf8') ?? null,
     headers,
-    value: message.value?.toString('utf8') ?? null,
+    value: frame ? null : (message.value?.toString('utf8') ?? null),
+    ...(frame ? { frame } : {}),
   };
 }
 
@@ -40,7 +45,20 @@ export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv)
 
 /** `--json`: one object per line, for jq and for tests. A value that is not JSON is kept as text. */
 export function formatJson(record: TailRecord): string {
-  const { partition, offset, key, headers } = record;
+  const { partition, offset, key, headers, frame } = record;
+  if (frame) {
+    const decoded = frame.problem === undefined;
+    return JSON.stringify({
+      partition,
+      offset,
+      timestamp: isoTime(record.timestampMs),
+      key,
+      headers,
+      schema_id: frame.schemaId,
+      order: decoded ? frame.order : null,
+      ...(decoded ? {} : { problem: frame.problem }),
+    });
+  }
   const parsed = parseValue(record.value);
   return JSON.stringify({
     partition,
@@ -54,7 +72,8 @@ export function formatJson(record: TailRecord): string {
 }
 
 /**
- * One line per record: `p1@42 2026-11-26T10:00:00.123Z key=user789 event-id=… {"order_id":…}`.
+ * One line per record: `p1@42 2026-11-26T10:00:00.123Z key=user789 event-id=… {"order_id":…}`, and
+ * `schema=7 {"order_id":…}` for a value framed with schema id 7 (registry mode).
  * Times are UTC ISO, as the receipts give them, so a receipt can be matched by eye.
  */
 export function formatLine(record: TailRecord, { colour }: { colour: boolean }): string {
@@ -62,8 +81,12 @@ export function formatLine(record: TailRecord, { colour }: { colour: boolean }):
   const label = (name: string) => paint(DIM, `${name}=`);
   const eventId = record.headers['event-id'];
   const parsed = parseValue(record.value);
-  const value =
-    record.value === null
+  const { frame } = record;
+  const value = frame
+    ? `${label('schema')}${paint(GREEN, String(frame.schemaId))} ${
+        frame.problem === undefined ? safe(JSON.stringify(frame.order)) : `${paint(RED, '(not decoded)')} ${safe(frame.problem)}`
+      }`
+    : record.value === null
       ? paint(DIM, '(no value)')
       : parsed.ok
         ? safe(JSON.stringify(parsed.order))
@@ -79,6 +102,7 @@ export function formatLine(record: TailRecord, { colour }: { colour: boolean }):
 
 const DIM = 2;
 const RED = 31;
+const GREEN = 32;
 const YELLOW = 33;
 const MAGENTA = 35;
 const CYAN = 36;

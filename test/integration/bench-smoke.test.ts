@@ -19,14 +19,14 @@ describe('npm run bench -- --smoke', () => {
     // Act
     const run = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'bench/run.ts', '--smoke', '--cases', 'warm,cpu,connect,batch,cold,memory', '--out', outDir],
+      ['--import', 'tsx', 'bench/run.ts', '--smoke', '--cases', 'warm,cpu,connect,batch,cold,memory,registry', '--out', outDir],
       { encoding: 'utf8', env: process.env, timeout: 85_000 },
     );
     // Assess
     expect(run.status, `${run.stderr}\n${run.stdout}`).toBe(0);
     const results = JSON.parse(readFileSync(path.join(outDir, 'latest.json'), 'utf8'));
     expect(results.failures).toEqual([]);
-    expect(Object.keys(results)).toEqual(expect.arrayContaining(['single', 'cpu', 'connect', 'batch', 'cold', 'memory']));
+    expect(Object.keys(results)).toEqual(expect.arrayContaining(['single', 'cpu', 'connect', 'batch', 'cold', 'memory', 'registry']));
     // Kafka's Java producer is measured (its jars come with the broker); kcat is optional, and
     // where it is not installed its row says so instead of failing the run.
     const references: { id: string; skipped?: string }[] = results.batch.references;
@@ -38,8 +38,10 @@ describe('npm run bench -- --smoke', () => {
       expect(skipped).toMatch(/^kcat not installed: an optional reference/);
     }
     expect(results.cold.zips.map((zip: { name: string }) => zip.name)).toContain('publishOrder');
-    expect(run.stdout).toMatch(/\| 1 \| warm handler, in-process/);
-    expect(run.stdout).toMatch(/\| 6 \| RSS after 200 publishes/);
+    // The case column is as wide as its widest number (10).
+    expect(run.stdout).toMatch(/\| 1 +\| warm handler, in-process/);
+    expect(run.stdout).toMatch(/\| 6 +\| RSS after 200 publishes/);
+    expect(run.stdout).toMatch(/\| 10 \| registry mode: batch of 500, Avro, framed/);
     expect(readFileSync(path.join(outDir, 'chart.svg'), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
     expect(existsSync(path.join(outDir, 'latest.md'))).toBe(true);
   });

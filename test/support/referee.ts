@@ -14,6 +14,21 @@ export interface RefereeRecord {
   /** Milliseconds since the epoch: the producer's create time, or the broker's append time. */
   timestamp: number;
   timestampType: 'CreateTime' | 'LogAppendTime';
+  /** With ReadOptions.registry: the value's Confluent frame, decoded by the referee on its own (null: not framed). */
+  frame?: RefereeFrame | null;
+}
+
+/** A framed value as the referee decoded it: Avro with Apache Avro's Java library, JSON as text. */
+export interface RefereeFrame {
+  schemaId: number;
+  schemaType: 'AVRO' | 'JSON' | string;
+  /** The schema the registry has under the id. */
+  schema: string;
+  /** Avro: the record's fields. */
+  decoded?: Record<string, unknown>;
+  /** JSON Schema: the payload's text. */
+  payload?: string;
+  error?: string;
 }
 
 export interface ReadOptions {
@@ -24,15 +39,17 @@ export interface ReadOptions {
   timeoutMs?: number;
   /** Consumer properties, e.g. security.protocol=SASL_PLAINTEXT. */
   properties?: Record<string, string>;
+  /** A schema registry's base URL: decode framed values with the schemas it has (RefereeRecord.frame). */
+  registry?: string;
 }
 
 const SOURCE = path.resolve(__dirname, 'referee', 'Referee.java');
 
 /**
- * The client's jars and its codecs, not the broker's 90: the JVM starts a second sooner without
+ * The client's jars and its codecs (and Apache Avro, to decode framed values), not the broker's 90: the JVM starts a second sooner without
  * scanning them and configuring log4j.
  */
-const CLIENT_JARS = /^(kafka-clients|jackson-(core|databind|annotations)|slf4j-api|lz4-java|snappy-java|zstd-jni)-[\d.]+.*\.jar$/;
+const CLIENT_JARS = /^(kafka-clients|jackson-(core|databind|annotations)|slf4j-api|lz4-java|snappy-java|zstd-jni|avro)-[\d.]+.*\.jar$/;
 
 interface Pending {
   resolve(answer: RefereeAnswer): void;

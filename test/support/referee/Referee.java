@@ -3,6 +3,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,6 +16,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DecoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -32,9 +42,19 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *   {"command":"end-offsets","bootstrap":"…","topic":"…"}
  *     Each partition's end offset (high watermark).
  * and answers each with one line: {"records":[…]}, {"ends":{"0":12,…}} or {"error":"…"}.
+ *
+ * With "registry":"<base URL of a Confluent-compatible schema registry>", a read also decodes each
+ * value framed in the Confluent wire format (magic byte 0, 4-byte big-endian schema id, payload)
+ * on its own, without the publisher's code: it fetches the schema by id from the registry's REST
+ * API (GET /schemas/ids/{id}) and decodes Avro with Apache Avro's Java library; a JSON Schema
+ * payload is given as text. Each record then has "frame": {"schemaId", "schemaType", "schema",
+ * "decoded" (Avro, as JSON) or "payload" (JSON text)}; an unframed value has "frame": null.
  */
 public class Referee {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  /** Schemas by registry and id: {"schemaType", "schema"}. */
+  private static final Map<String, JsonNode> SCHEMAS = new LinkedHashMap<>();
 
   public static void main(String[] args) throws Exception {
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
@@ -110,10 +130,60 @@ public class Referee {
         line.put("headers", headers);
         line.put("timestamp", record.timestamp());
         line.put("timestampType", record.timestampType().name);
+        if (request.hasNonNull("registry")) line.put("frame", frame(request.get("registry").asText(), record.value()));
         records.add(line);
       }
     }
     return records;
+  }
+
+  /** A framed value decoded with the schema the registry has under its id; null when it is not framed. */
+  private static Map<String, Object> frame(String registry, byte[] value) {
+    if (value == null || value.length < 5 || value[0] != 0) return null;
+    ByteBuffer buffer = ByteBuffer.wrap(value);
+    buffer.get();
+    int schemaId = buffer.getInt();
+    byte[] payload = new byte[value.length - 5];
+    buffer.get(payload);
+    JsonNode registered = schemaById(registry, schemaId);
+    String schemaType = registered.path("schemaType").asText("AVRO");
+    Map<String, Object> frame = new LinkedHashMap<>();
+    frame.put("schemaId", schemaId);
+    frame.put("schemaType", schemaType);
+    frame.put("schema", registered.path("schema").asText());
+    try {
+      if (schemaType.equals("AVRO")) {
+        Schema schema = new Schema.Parser().parse(registered.path("schema").asText());
+        BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(payload, null);
+        GenericRecord record = new GenericDatumReader<GenericRecord>(schema).read(null, decoder);
+        if (!decoder.isEnd()) throw new IllegalStateException("bytes left after the record");
+        Map<String, Object> decoded = new LinkedHashMap<>();
+        for (Schema.Field field : schema.getFields()) {
+          Object fieldValue = record.get(field.name());
+          decoded.put(field.name(), fieldValue instanceof CharSequence ? fieldValue.toString() : fieldValue);
+        }
+        frame.put("decoded", decoded);
+      } else {
+        frame.put("payload", new String(payload, StandardCharsets.UTF_8));
+      }
+    } catch (Exception error) {
+      frame.put("error", String.valueOf(error));
+    }
+    return frame;
+  }
+
+  private static JsonNode schemaById(String registry, int id) {
+    return SCHEMAS.computeIfAbsent(registry + "#" + id, key -> {
+      try {
+        HttpResponse<String> response = HTTP.send(
+            HttpRequest.newBuilder(URI.create(registry + "/schemas/ids/" + id)).header("accept", "application/vnd.schemaregistry.v1+json").build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) throw new IllegalStateException("schema id " + id + ": HTTP " + response.statusCode() + " " + response.body());
+        return JSON.readTree(response.body());
+      } catch (Exception error) {
+        throw new IllegalStateException("schema id " + id + " from " + registry + ": " + error, error);
+      }
+    });
   }
 
   private static boolean reachedEnd(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions, Map<TopicPartition, Long> ends) {

@@ -54,7 +54,7 @@ describe('POST /orders/batch handler', () => {
       ['u-1', 4],
     ]);
     expect(publisher.sent).toHaveLength(1);
-    expect(publisher.sent[0]?.map((message) => JSON.parse(message.value).order_id)).toEqual(['o-0', 'o-1', 'o-2', 'o-3', 'o-4']);
+    expect(publisher.sent[0]?.map((message) => JSON.parse(String(message.value)).order_id)).toEqual(['o-0', 'o-1', 'o-2', 'o-3', 'o-4']);
   });
 
   it('answers 207 naming each failed order, retriable, whether it is in the topic, with its reason', async () => {
