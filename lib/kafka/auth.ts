@@ -1,63 +1,17 @@
 import type { KafkaConfig, OauthbearerProviderResponse } from 'kafkajs';
-import * as z from 'zod';
 import type { Config } from '../config';
+import { secretsManagerReader, type UsernamePassword, UsernamePasswordSecret } from '../secrets';
 
 /** What a Kafka client needs to reach MSK: TLS, and SASL credentials for the chosen mechanism. */
 export type KafkaSecurity = Pick<KafkaConfig, 'ssl' | 'sasl'>;
 
-const ScramSecretSchema = z.object({ username: z.string().min(1), password: z.string().min(1) });
-export type ScramCredentials = z.infer<typeof ScramSecretSchema>;
+export type ScramCredentials = UsernamePassword;
 
-/**
- * The SCRAM username and password from Secrets Manager, fetched once per execution environment
- * and shared by every client. Forgotten when the broker refuses them, so that a rotated secret
- * is picked up by the next invocation rather than failing until the next cold start.
- */
-export class ScramSecret {
-  private cached: Promise<ScramCredentials> | undefined;
-
-  constructor(
-    private readonly secretId: string,
-    private readonly fetchSecretString: (secretId: string) => Promise<string>,
-  ) {}
-
-  get(): Promise<ScramCredentials> {
-    this.cached ??= this.load().catch((error: unknown) => {
-      this.cached = undefined;
-      throw error;
-    });
-    return this.cached;
+/** The SCRAM username and password from Secrets Manager, shared by every client (lib/secrets.ts). */
+export class ScramSecret extends UsernamePasswordSecret {
+  constructor(secretId: string, fetchSecretString: (secretId: string) => Promise<string>) {
+    super(secretId, fetchSecretString, 'MSK SCRAM secrets');
   }
-
-  forget(): void {
-    this.cached = undefined;
-  }
-
-  private async load(): Promise<ScramCredentials> {
-    const secretString = await this.fetchSecretString(this.secretId);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(secretString);
-    } catch {
-      // Never echo the secret: not even a fragment in a JSON syntax error.
-      throw new Error(`Secret ${this.secretId} is not JSON; MSK SCRAM secrets hold {"username","password"}`);
-    }
-    const result = ScramSecretSchema.safeParse(parsed);
-    if (!result.success) throw new Error(`Secret ${this.secretId} lacks a non-empty "username" and "password"`);
-    return result.data;
-  }
-}
-
-/** The SecretString of a Secrets Manager secret, with one SDK client per execution environment. */
-export function secretsManagerReader(): (secretId: string) => Promise<string> {
-  let client: import('@aws-sdk/client-secrets-manager').SecretsManagerClient | undefined;
-  return async (secretId) => {
-    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-    client ??= new SecretsManagerClient({});
-    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (SecretString === undefined) throw new Error(`Secret ${secretId} has no SecretString`);
-    return SecretString;
-  };
 }
 
 export interface IamToken {

@@ -1,6 +1,6 @@
 import type { SchemaRegistryConfig } from '../config';
-import { secretsManagerReader } from '../kafka/auth';
 import type { Logger } from '../log';
+import { secretsManagerReader } from '../secrets';
 import { RegistryCredentials } from './credentials';
 import { schemaFormat, subjectName } from './formats';
 import { type HttpSend, RegistryClient } from './registry-client';
