@@ -6,6 +6,7 @@ import type { Logger } from '../log';
 import { type KafkaSecurity, type KafkaSecurityDeps, kafkaSecurity } from './auth';
 import { fetchOnTheOneConnection } from './cluster';
 import { scopeMetadataToNamedTopics } from './metadata-scope';
+import { appendEachRecordOnce } from './produce-once';
 import { stopIdlePolling } from './request-queue';
 
 /**
@@ -148,7 +149,10 @@ export function kafkaFactory(
       ...kafkaClientConfig(environment, logger, await kafkaSecurity(config, security), debug, hooks),
       socketFactory: sockets.factory,
     });
-    return { kafka: fetchOnTheOneConnection(scopeMetadataToNamedTopics(kafka)), retire: () => sockets.retire() };
+    return {
+      kafka: appendEachRecordOnce(fetchOnTheOneConnection(scopeMetadataToNamedTopics(kafka))),
+      retire: () => sockets.retire(),
+    };
   };
 }
 

@@ -36,3 +36,34 @@ declare module 'kafkajs/src/protocol/requests/metadata/index.js' {
   };
   export default Metadata;
 }
+
+// kafkajs's send and what it needs, as its producer builds them: driven by
+// test/unit/lib/kafka/produce-once.test.ts against fake brokers.
+declare module 'kafkajs/src/producer/sendMessages.js' {
+  const createSendMessages: (options: {
+    logger: unknown;
+    cluster: unknown;
+    partitioner: unknown;
+    eosManager: unknown;
+    retrier: unknown;
+  }) => (request: {
+    acks: number;
+    timeout: number;
+    compression?: number;
+    topicMessages: { topic: string; messages: object[] }[];
+  }) => Promise<{ topicName: string; partition: number; errorCode: number; baseOffset: string }[]>;
+  export default createSendMessages;
+}
+
+declare module 'kafkajs/src/producer/eosManager/index.js' {
+  const createEosManager: (options: { logger: unknown; cluster: unknown; idempotent: boolean; transactional?: boolean }) => {
+    initProducerId(): Promise<void>;
+    getSequence(topic: string, partition: number): number;
+  };
+  export default createEosManager;
+}
+
+declare module 'kafkajs/src/retry/index.js' {
+  const createRetry: (options: { retries: number; initialRetryTime: number; maxRetryTime?: number }) => unknown;
+  export default createRetry;
+}

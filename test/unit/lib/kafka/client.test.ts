@@ -1,8 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { shuffled } from '../../../../lib/kafka/client';
+import { kafkaFactory, shuffled } from '../../../../lib/kafka/client';
 import { clusterFactory, fetchOnTheOneConnection } from '../../../../lib/kafka/cluster';
 import { scopeMetadataToNamedTopics } from '../../../../lib/kafka/metadata-scope';
+import { createLogger } from '../../../../lib/log';
 
 const kafka = () => new Kafka({ clientId: 'unit', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING });
 
@@ -46,5 +47,27 @@ describe('the patches on every broker of a client', () => {
     const symbol = Object.getOwnPropertySymbols(client).find((candidate) => candidate.description === 'private:Kafka:createCluster');
     const factory = (client as unknown as Record<symbol, { patches?: Set<unknown> }>)[symbol as symbol];
     expect(factory?.patches?.size).toBe(1);
+  });
+
+  it("are on the publisher's clients: scoped metadata, Fetch on the one connection, each record appended once", async () => {
+    const config = {
+      brokers: ['127.0.0.1:1'],
+      topic: 'order-events',
+      clientId: 'unit',
+      connectionTimeoutMs: 100,
+      requestTimeoutMs: 100,
+      compression: 'none' as const,
+      tls: false,
+      auth: { mechanism: 'none' as const },
+    };
+    const { kafka: client } = await kafkaFactory(config, createLogger('ERROR'), {})();
+    const cluster = clusterFactory(client)({}) as { brokerPool: { createBroker(options: unknown): { produce: { name: string } } } };
+    const broker = cluster.brokerPool.createBroker({
+      connectionPool: { getConnection: () => Promise.resolve() },
+      logger: { namespace: () => ({}) },
+    });
+    expect(broker.produce.name).toBe('produceOnce');
+    const symbol = Object.getOwnPropertySymbols(client).find((candidate) => candidate.description === 'private:Kafka:createCluster');
+    expect((client as unknown as Record<symbol, { patches?: Set<unknown> }>)[symbol as symbol]?.patches?.size).toBe(3);
   });
 });

@@ -2,6 +2,7 @@ import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocol
 import { describe, expect, it } from 'vitest';
 import { KafkaUnavailableError, PublishOutcomeUnknownError, PublishRejectedError } from '../../../../lib/errors';
 import { attemptMayHaveWritten, connectFailure, sendFailure } from '../../../../lib/kafka/errors';
+import { RecordAlreadyAcknowledgedError } from '../../../../lib/kafka/produce-once';
 
 const protocolError = (type: string, retriable = true) =>
   new KafkaJSProtocolError({ type, message: `broker said ${type}`, code: 0, retriable } as never);
@@ -38,6 +39,11 @@ describe('translating kafkajs errors', () => {
       KafkaUnavailableError,
     ],
     ['an unclassified error', new Error('boom'), PublishOutcomeUnknownError],
+    [
+      'a retry that stopped short of appending acknowledged records again: some were written',
+      new RecordAlreadyAcknowledgedError('not sent again'),
+      PublishOutcomeUnknownError,
+    ],
     ['MESSAGE_TOO_LARGE', protocolError('MESSAGE_TOO_LARGE', false), PublishRejectedError],
     ['TOPIC_AUTHORIZATION_FAILED', protocolError('TOPIC_AUTHORIZATION_FAILED', false), PublishRejectedError],
   ])('a send failing with %s becomes %O', (_, error, expected) => {
