@@ -16,6 +16,16 @@ import { KafkaRecordFinder } from './record-finder';
  */
 const METADATA_MAX_AGE_MS = 300_000;
 
+/**
+ * During a leader move kafkajs 2.2.4 can resolve a send without one of its partitions: the retry
+ * goes only to brokers that have not answered yet, and the partition's new leader had already
+ * answered for another one (tulios/kafkajs#1798). Those records are sent again at once, on the
+ * same producer: its sequence numbers for the partition are where the failed attempt left them,
+ * so if that attempt was appended after all, the broker recognises the resend as a duplicate and
+ * answers with the first append's offset.
+ */
+const UNSENT_PARTITION_RESENDS = 2;
+
 export interface TopicHealth {
   brokers: number;
   partitions: number;
@@ -140,39 +150,85 @@ export class KafkaPublisher implements Publisher, RecordFinder {
     }
 
     const ambiguousAttemptsBefore = this.ambiguousAttempts;
-    let metadata: RecordMetadata[];
+    // Built once: a resend carries the same objects, which lib/kafka/produce-once.ts tells apart.
+    const outgoing: Message[] = new Array(messages.length);
+    for (const group of groups) {
+      for (const index of group.indexes) outgoing[index] = toKafkaMessage(messages[index] as OutgoingMessage, group.partition);
+    }
+    const metadata: RecordMetadata[] = [];
+    let unsent = groups;
     try {
-      // One send for the whole batch: kafkajs makes one produce request per broker, as a bare send
-      // does (sends per partition would queue behind one another: an idempotent producer has one
-      // request in flight per broker). The partitions are ours, the same murmur2, so that the
-      // receipts follow from the one RecordMetadata per partition.
-      metadata = await beforeDeadline(
-        producer.send({
-          topic: this.topic,
-          messages: groups.flatMap((group) =>
-            group.indexes.map((index) => toKafkaMessage(messages[index] as OutgoingMessage, group.partition)),
-          ),
-          acks: -1,
-          timeout: Math.max(1, deadline.remainingMs()),
-          compression: this.compression,
-        }),
-        deadline,
-      );
+      for (let round = 0; unsent.length > 0 && round <= UNSENT_PARTITION_RESENDS; round++) {
+        metadata.push(...(await this.send(producer, unsent, outgoing, deadline)));
+        unsent = unsent.filter((group) => group.partition !== undefined && !metadata.some((entry) => entry.partition === group.partition));
+      }
     } catch (failure) {
       await this.session.discard(session, describeKafkaError(failure));
       if (failure instanceof DeadlineExceededError) {
-        return failAll(
-          new PublishOutcomeUnknownError('The deadline passed while Kafka had the record in flight: it may or may not have been written', {
-            cause: failure,
-          }),
+        const error = new PublishOutcomeUnknownError(
+          'The deadline passed while Kafka had the record in flight: it may or may not have been written',
+          { cause: failure },
         );
+        if (unsent === groups) return failAll(error);
+        return this.receipts(messages, groups, metadata, unsent, error);
       }
-      const error = sendFailure(failure, { ambiguousAttempt: this.ambiguousAttempts !== ambiguousAttemptsBefore });
-      return groups.length === 1 ? failAll(error) : this.askTheLog(messages, groups, error, deadline);
+      // A resent partition was in an attempt of the first send that failed, for a reason kafkajs kept to itself.
+      const resending = unsent !== groups;
+      const error = sendFailure(failure, { ambiguousAttempt: resending || this.ambiguousAttempts !== ambiguousAttemptsBefore });
+      if (groups.length === 1) return failAll(error);
+      const found = await this.askTheLog(messages, unsent, error, deadline);
+      return this.receipts(messages, groups, metadata, unsent, undefined, found);
     }
+    return this.receipts(messages, groups, metadata, unsent);
+  }
 
+  /**
+   * One kafkajs send of these groups, by the deadline. One send for the whole batch: kafkajs makes
+   * one produce request per broker, as a bare send does (sends per partition would queue behind
+   * one another: an idempotent producer has one request in flight per broker). The partitions are
+   * ours, the same murmur2, so that the receipts follow from the one RecordMetadata per partition.
+   */
+  private send(producer: Producer, groups: PartitionGroup[], outgoing: Message[], deadline: Deadline): Promise<RecordMetadata[]> {
+    return beforeDeadline(
+      producer.send({
+        topic: this.topic,
+        messages: groups.flatMap((group) => group.indexes.map((index) => outgoing[index] as Message)),
+        acks: -1,
+        timeout: Math.max(1, deadline.remainingMs()),
+        compression: this.compression,
+      }),
+      deadline,
+    );
+  }
+
+  /**
+   * Each message's result from the RecordMetadata of its partition. `unsent` groups are those no
+   * send acknowledged: they take `error` (an unknown outcome when none is given), or what the log
+   * said of them (`found`).
+   */
+  private receipts(
+    messages: readonly OutgoingMessage[],
+    groups: PartitionGroup[],
+    metadata: RecordMetadata[],
+    unsent: PartitionGroup[],
+    error?: PublisherError,
+    found?: PublishResult[],
+  ): PublishResult[] {
     const results: PublishResult[] = new Array(messages.length);
     for (const group of groups) {
+      if (unsent.includes(group)) {
+        for (const index of group.indexes) {
+          results[index] = found?.[index] ?? {
+            status: 'failed',
+            error:
+              error ??
+              new PublishOutcomeUnknownError(
+                'Kafka acknowledged the send without this partition, and a resend did not reach it: it may or may not have been written',
+              ),
+          };
+        }
+        continue;
+      }
       try {
         const entry = metadata.find((candidate) => group.partition === undefined || candidate.partition === group.partition);
         const deliveries = this.deliveries(group, messages, entry ? [entry] : []);
