@@ -31,30 +31,31 @@ async function main(): Promise<void> {
     throw new Error(`KAFKA_BROKERS=${brokers}: no broker answers there, and it is not the local one this script can start.`);
   }
   const args = process.argv.slice(2);
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (args.includes('--registry')) await localRegistry(env);
+  const registry = args.includes('--registry') ? await localRegistry() : {};
+  // The local DynamoDB settings come last: a shell's AWS variables must not point dev elsewhere.
   serveOffline(
     brokers,
-    { ...(await idempotencyStore()), ...definedOnly(env) },
+    { ...registry, ...(await idempotencyStore()) },
     args.filter((arg) => arg !== '--registry'),
   );
 }
 
-/** --registry: the local registry (unless SCHEMA_REGISTRY_URL names another), with the order schema registered. */
-async function localRegistry(env: NodeJS.ProcessEnv): Promise<void> {
-  if (!env.SCHEMA_REGISTRY_URL) {
+/**
+ * --registry: the local registry (unless SCHEMA_REGISTRY_URL names another), with the order schema
+ * registered; what it adds to the functions' environment.
+ */
+async function localRegistry(): Promise<Record<string, string>> {
+  const added: Record<string, string> = {};
+  if (!process.env.SCHEMA_REGISTRY_URL) {
     await devRegistry.start();
     console.log('The schema registry keeps running after this exits (its schemas in memory); stop it with `npm run registry -- stop`.');
-    env.SCHEMA_REGISTRY_URL = devRegistry.url;
+    added.SCHEMA_REGISTRY_URL = devRegistry.url;
   }
-  env.SCHEMA_FORMAT ||= 'json';
+  const env = { ...process.env, ...added };
   const { code, output } = await schemaCommand('register', env);
   for (const line of output) console.log(line);
   if (code !== 0) throw new Error(`the order schema could not be registered at ${env.SCHEMA_REGISTRY_URL}`);
-}
-
-function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return added;
 }
 
 /** The environment that points the idempotency store (the AWS SDK) at the local DynamoDB API. */
@@ -70,14 +71,12 @@ async function idempotencyStore(): Promise<Record<string, string>> {
   return { ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint };
 }
 
-function serveOffline(brokers: string, env: Record<string, string>, args: string[]): void {
+function serveOffline(brokers: string, added: Record<string, string>, args: string[]): void {
+  const env = { ...process.env, ...added };
   const params = ['--param', `kafkaBrokers=${brokers}`, ...registryParams(env)];
   if (env.SCHEMA_REGISTRY_URL)
     console.log(`Registry mode: ${env.SCHEMA_FORMAT || 'json'} values framed with the schema id from ${env.SCHEMA_REGISTRY_URL}`);
-  const offline = spawn('npx', ['serverless', 'offline', 'start', ...params, ...args], {
-    stdio: 'inherit',
-    env: { ...process.env, ...env },
-  });
+  const offline = spawn('npx', ['serverless', 'offline', 'start', ...params, ...args], { stdio: 'inherit', env });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => offline.kill(signal));
   offline.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

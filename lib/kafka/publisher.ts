@@ -169,17 +169,23 @@ export class KafkaPublisher implements Publisher, RecordFinder {
           'The deadline passed while Kafka had the record in flight: it may or may not have been written',
           { cause: failure },
         );
-        if (unsent === groups) return failAll(error);
-        return this.receipts(messages, groups, metadata, unsent, error);
+        return this.receipts(messages, groups, metadata, unsent, () => ({ status: 'failed', error }));
       }
       // A resent partition was in an attempt of the first send that failed, for a reason kafkajs kept to itself.
       const resending = unsent !== groups;
       const error = sendFailure(failure, { ambiguousAttempt: resending || this.ambiguousAttempts !== ambiguousAttemptsBefore });
       if (groups.length === 1) return failAll(error);
       const found = await this.askTheLog(messages, unsent, error, deadline);
-      return this.receipts(messages, groups, metadata, unsent, undefined, found);
+      return this.receipts(messages, groups, metadata, unsent, (index) => found[index] as PublishResult);
     }
-    return this.receipts(messages, groups, metadata, unsent);
+    // Built only if a partition stayed unsent: an error captures a stack, and this is the warm path.
+    const unreached =
+      unsent.length > 0
+        ? new PublishOutcomeUnknownError(
+            'Kafka acknowledged the send without this partition, and a resend did not reach it: it may or may not have been written',
+          )
+        : undefined;
+    return this.receipts(messages, groups, metadata, unsent, () => ({ status: 'failed', error: unreached as PublisherError }));
   }
 
   /**
@@ -202,31 +208,20 @@ export class KafkaPublisher implements Publisher, RecordFinder {
   }
 
   /**
-   * Each message's result from the RecordMetadata of its partition. `unsent` groups are those no
-   * send acknowledged: they take `error` (an unknown outcome when none is given), or what the log
-   * said of them (`found`).
+   * Each message's result: from the RecordMetadata of its partition, or for the `unsent` groups
+   * (those no send acknowledged) `unsentResult` of its index.
    */
   private receipts(
     messages: readonly OutgoingMessage[],
     groups: PartitionGroup[],
     metadata: RecordMetadata[],
     unsent: PartitionGroup[],
-    error?: PublisherError,
-    found?: PublishResult[],
+    unsentResult: (index: number) => PublishResult,
   ): PublishResult[] {
     const results: PublishResult[] = new Array(messages.length);
     for (const group of groups) {
       if (unsent.includes(group)) {
-        for (const index of group.indexes) {
-          results[index] = found?.[index] ?? {
-            status: 'failed',
-            error:
-              error ??
-              new PublishOutcomeUnknownError(
-                'Kafka acknowledged the send without this partition, and a resend did not reach it: it may or may not have been written',
-              ),
-          };
-        }
+        for (const index of group.indexes) results[index] = unsentResult(index);
         continue;
       }
       try {

@@ -14,24 +14,24 @@ import { HOST, ROOT, TEST_INSTANCE } from '../kafka/topology';
 
 const POM = path.join(ROOT, 'pom.xml');
 /** The Confluent-compatible API's path on Apicurio 2.x. */
-export const CCOMPAT_PATH = '/apis/ccompat/v7';
+const CCOMPAT_PATH = '/apis/ccompat/v7';
 /** Confluent's registry starts with BACKWARD; Apicurio with none: each start sets it. */
-export const DEFAULT_COMPATIBILITY = 'BACKWARD';
+const DEFAULT_COMPATIBILITY = 'BACKWARD';
 const START_TIMEOUT_MS = Number(process.env.REGISTRY_START_TIMEOUT_MS ?? 90_000);
 
-export function apicurioVersion(): string {
+function apicurioVersion(): string {
   const version = /<apicurio\.version>([^<]+)</.exec(fs.readFileSync(POM, 'utf8'))?.[1];
   if (!version) throw new Error('pom.xml has no <apicurio.version> property');
   return version;
 }
 
 /** Where the distribution is unpacked: beside the Kafka jars, once per clone and version. */
-export function distributionDir(version = apicurioVersion()): string {
+function distributionDir(version = apicurioVersion()): string {
   return path.join(ROOT, '.kafka', `apicurio-registry-${version}`);
 }
 
 /** Fetches the distribution with Maven (maven-dependency-plugin:copy) and unpacks it, once. */
-export async function resolveDistribution(say: (line: string) => void): Promise<string> {
+async function resolveDistribution(say: (line: string) => void): Promise<string> {
   const version = apicurioVersion();
   const dir = distributionDir(version);
   const runner = path.join(dir, `apicurio-registry-app-${version}-runner.jar`);
@@ -132,7 +132,10 @@ export class LocalRegistry {
     }
   }
 
-  /** Starts it unless it runs, waits until it answers, and sets the global compatibility rule to BACKWARD. */
+  /**
+   * Starts it unless it runs, and waits until it answers. A registry it launched gets the global
+   * compatibility rule BACKWARD (Confluent's default); one already running keeps its own.
+   */
   async start(): Promise<RegistryStart> {
     const started = Date.now();
     // One launch at a time across processes: the tests' global setup and a test file may both start it.
@@ -144,7 +147,7 @@ export class LocalRegistry {
       if (startedByUs) await this.stop();
       throw new Error(`The registry did not answer on ${this.url} within ${seconds(START_TIMEOUT_MS)}:\n${log}`);
     }
-    await this.setGlobalCompatibility(DEFAULT_COMPATIBILITY);
+    if (startedByUs) await this.setGlobalCompatibility(DEFAULT_COMPATIBILITY);
     this.say(
       startedByUs
         ? `Schema registry (Apicurio ${apicurioVersion()}) ready on ${this.url} in ${seconds(Date.now() - started)}`
@@ -213,13 +216,6 @@ export class LocalRegistry {
     fs.rmSync(this.pidFile, { force: true });
     this.say(`Stopped the schema registry on ${this.origin} in ${seconds(Date.now() - started)}`);
     return true;
-  }
-
-  /** Pauses (SIGSTOP) or resumes (SIGCONT) the JVM: a registry that takes connections and never answers. */
-  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
-    const pid = this.runningPid();
-    if (!pid) throw new Error(`The registry on ${this.origin} is not running`);
-    signalProcess(pid, signal);
   }
 }
 

@@ -6,8 +6,9 @@ import { Deadline } from '../../lib/deadline';
 import { type SchemaFormat, schemaFormat, subjectName } from '../../lib/schema/formats';
 import { type RegistryClient, RegistryHttpError } from '../../lib/schema/registry-client';
 import { registryClient } from '../../lib/schema/setup';
+import { devRegistry } from '../registry/local-registry';
 
-export const USAGE = `Usage: npm run schema -- <command>
+const USAGE = `Usage: npm run schema -- <command>
 
   check      is this code's schema the subject's latest version, or compatible with it under the
              subject's compatibility rule? Exits 1 with the registry's own reason when it is not.
@@ -17,7 +18,7 @@ export const USAGE = `Usage: npm run schema -- <command>
 
 Environment: SCHEMA_REGISTRY_URL, SCHEMA_FORMAT (json | avro), SCHEMA_SUBJECT_STRATEGY (topic |
 record | topic-record), SCHEMA_REGISTRY_AUTH=basic with SCHEMA_REGISTRY_SECRET_ARN, KAFKA_TOPIC.
-The local registry: \`npm run registry -- start\`, then SCHEMA_REGISTRY_URL=http://127.0.0.1:8081/apis/ccompat/v7.`;
+The local registry: \`npm run registry -- start\`, then SCHEMA_REGISTRY_URL=${devRegistry.url}.`;
 
 /** Each call to the registry waits no longer than this. */
 const REQUEST_BOUND_MS = 30_000;
@@ -55,16 +56,18 @@ async function run(command: string | undefined, env: NodeJS.ProcessEnv, console:
     return false;
   }
   if (!['check', 'register', 'print'].includes(command)) throw new Failure(`unknown command ${command}\n\n${USAGE}`);
-  const config = parseConfig(env);
   if (command === 'print') {
-    const format = schemaFormat(config.schemaRegistry?.format ?? (env.SCHEMA_FORMAT === 'avro' ? 'avro' : 'json'));
-    console.log(JSON.stringify(JSON.parse(format.schema), null, 2));
+    // No registry: the configuration (which wants SCHEMA_REGISTRY_URL with SCHEMA_FORMAT) is not needed.
+    const name = env.SCHEMA_FORMAT || 'json';
+    if (name !== 'json' && name !== 'avro') throw new Failure(`SCHEMA_FORMAT="${name}": must be json or avro`);
+    console.log(JSON.stringify(JSON.parse(schemaFormat(name).schema), null, 2));
     return false;
   }
+  const config = parseConfig(env);
   const registry = config.schemaRegistry;
   if (!registry) {
     throw new Failure(
-      'SCHEMA_REGISTRY_URL is not set: the registry to check against (the local one: `npm run registry -- start`, then SCHEMA_REGISTRY_URL=http://127.0.0.1:8081/apis/ccompat/v7)',
+      `SCHEMA_REGISTRY_URL is not set: the registry to check against (the local one: \`npm run registry -- start\`, then SCHEMA_REGISTRY_URL=${devRegistry.url})`,
     );
   }
   const format = schemaFormat(registry.format);
