@@ -56,11 +56,7 @@ export function makeOrderPublishing({ publisher, values, logger, metrics, now, n
   ): Promise<OutgoingMessage[]> {
     const framed = values ? await values.encode(orders, deadline) : undefined;
     const timestampMs = now();
-    return orders.map((order, index) => {
-      const message = toOrderMessage(order, eventIds[index] as string, timestampMs, context);
-      if (framed) message.value = framed[index] as Buffer;
-      return message;
-    });
+    return orders.map((order, index) => toOrderMessage(order, eventIds[index] as string, timestampMs, context, framed?.[index]));
   }
 
   /** Publishes and counts: written orders and latency, and failures by kind. */
@@ -97,8 +93,7 @@ export function makeOrderPublishing({ publisher, values, logger, metrics, now, n
     /** Publishes one order; resolves with its receipt, or rejects with a PublisherError. */
     async publishOrder(order: Order, { deadline, ...context }: PublishOptions): Promise<OrderReceipt> {
       const eventId = eventIdFor(context.idempotencyKey, undefined, newEventId);
-      const message = values ? await messagesOf([order], [eventId], context, deadline) : [toOrderMessage(order, eventId, now(), context)];
-      const [result] = await publishCounted(message, deadline);
+      const [result] = await publishCounted(await messagesOf([order], [eventId], context, deadline), deadline);
       if (!result) throw new Error('The publisher returned no result for the message');
       if (result.status === 'failed') throw result.error;
       logDelivery(result.delivery, eventId, order);

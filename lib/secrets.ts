@@ -46,13 +46,18 @@ export class UsernamePasswordSecret {
   }
 }
 
-/** The SecretString of a Secrets Manager secret, with one SDK client per execution environment. */
+let secretsManager: import('@aws-sdk/client-secrets-manager').SecretsManagerClient | undefined;
+
+/**
+ * The SecretString of a Secrets Manager secret. The SDK client is loaded on first use and shared by
+ * every reader of the execution environment (SCRAM's and the registry's): one client, one
+ * credential chain.
+ */
 export function secretsManagerReader(): (secretId: string) => Promise<string> {
-  let client: import('@aws-sdk/client-secrets-manager').SecretsManagerClient | undefined;
   return async (secretId) => {
     const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-    client ??= new SecretsManagerClient({});
-    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    secretsManager ??= new SecretsManagerClient({});
+    const { SecretString } = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
     if (SecretString === undefined) throw new Error(`Secret ${secretId} has no SecretString`);
     return SecretString;
   };

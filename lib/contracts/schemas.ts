@@ -73,7 +73,7 @@ export const FailedRecordSchema = z.object({
   outcome: z
     .enum(['not_written', 'unknown'])
     .describe(
-      'not_written: Kafka refused it, it is not in the topic. unknown: the deadline passed while Kafka had it, it may or may not be in the topic; a retry with the same key looks in the log before it publishes.',
+      'not_written: Kafka refused it, it is not in the topic. unknown: the send may have reached Kafka (the deadline passed while Kafka had it, or a connection was lost mid-request), so it may or may not be in the topic; a retry with the same key looks in the log before it publishes.',
     ),
   reason: z.string(),
 });

@@ -1,11 +1,9 @@
 import type { KafkaConfig, OauthbearerProviderResponse } from 'kafkajs';
 import type { Config } from '../config';
-import { secretsManagerReader, type UsernamePassword, UsernamePasswordSecret } from '../secrets';
+import { secretsManagerReader, UsernamePasswordSecret } from '../secrets';
 
 /** What a Kafka client needs to reach MSK: TLS, and SASL credentials for the chosen mechanism. */
 export type KafkaSecurity = Pick<KafkaConfig, 'ssl' | 'sasl'>;
-
-export type ScramCredentials = UsernamePassword;
 
 /** The SCRAM username and password from Secrets Manager, shared by every client (lib/secrets.ts). */
 export class ScramSecret extends UsernamePasswordSecret {

@@ -139,10 +139,9 @@ export function kafkaFactory(
   logger: Logger,
   security: KafkaSecurityDeps,
   debug = false,
-  random: () => number = Math.random,
 ): (hooks?: ClientHooks) => Promise<RetirableKafka> {
   stopIdlePolling();
-  const environment = { ...config, brokers: shuffled(config.brokers, random) };
+  const environment = { ...config, brokers: shuffled(config.brokers) };
   return async (hooks = {}) => {
     const sockets = new ClientSockets(hooks.onConnectionLost);
     const kafka = new Kafka({

@@ -76,7 +76,8 @@ export function producerWithCluster(kafka: Kafka, options: ProducerConfig): { pr
 
 /**
  * Applies `patch` to every broker (kafkajs's src/broker, one per node, and the seed) of every
- * cluster this client builds from now on: its producer's, its admin's. Applied once per patch.
+ * cluster this client builds from now on. Asking twice with the same function applies it once; a
+ * patch made per client (a closure) is a new function each time.
  */
 export function patchEveryBroker<Broker extends object>(kafka: Kafka, patch: (broker: Broker) => void): Kafka {
   const symbol = privateSymbol(kafka, CREATE_CLUSTER);

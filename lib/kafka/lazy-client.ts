@@ -21,7 +21,7 @@ interface Connection<Client> {
 }
 
 /**
- * One kafkajs client (producer or admin) per execution environment, connected on first use. The
+ * The kafkajs client of an execution environment (the producer's session), connected on first use. The
  * connect promise is shared by concurrent callers and forgotten when it fails or the client is
  * discarded, so the next invocation builds a fresh one instead of inheriting a dead one.
  */

@@ -34,7 +34,7 @@ export class RecordAlreadyAcknowledgedError extends Error {
  *
  * So each client's brokers:
  * - report a failed produce only once every other produce of the client still out has settled,
- *   so that the retry sees every answer;
+ *   so that the retry sees every answer, and a send that fails leaves no produce behind it;
  * - refuse to send a record (the same message object of the same send) that a broker has already
  *   acknowledged. kafkajs then gives up on the send, and the publisher looks in the log for what
  *   was written (KafkaPublisher.askTheLog), as after any failed send of a batch.
@@ -52,6 +52,7 @@ export function oneAppendPerRecord(): (broker: ProducingBroker) => void {
     broker.produce = async function produceOnce(this: ProducingBroker, request: ProduceRequest) {
       const messages = request.topicData.flatMap(({ partitions }) => partitions.flatMap((partition) => partition.messages));
       if (messages.some((message) => acknowledged.has(message))) {
+        await Promise.allSettled([...inFlight]);
         throw new RecordAlreadyAcknowledgedError(
           'A retry inside the send would have appended records a broker had already acknowledged; not sent again',
         );

@@ -163,8 +163,9 @@ export class KafkaPublisher implements Publisher, RecordFinder {
         unsent = unsent.filter((group) => group.partition !== undefined && !metadata.some((entry) => entry.partition === group.partition));
       }
     } catch (failure) {
-      await this.session.discard(session, describeKafkaError(failure));
       if (failure instanceof DeadlineExceededError) {
+        // The send is still in flight: retired with its client, it can reconnect nowhere.
+        await this.session.discard(session, describeKafkaError(failure));
         const error = new PublishOutcomeUnknownError(
           'The deadline passed while Kafka had the record in flight: it may or may not have been written',
           { cause: failure },
@@ -174,8 +175,11 @@ export class KafkaPublisher implements Publisher, RecordFinder {
       // A resent partition was in an attempt of the first send that failed, for a reason kafkajs kept to itself.
       const resending = unsent !== groups;
       const error = sendFailure(failure, { ambiguousAttempt: resending || this.ambiguousAttempts !== ambiguousAttemptsBefore });
-      if (groups.length === 1) return failAll(error);
-      const found = await this.askTheLog(messages, unsent, error, deadline);
+      // The send has ended (lib/kafka/produce-once.ts lets no produce outlive it), so the log is read
+      // on this session's connections before the producer is replaced, not on a new client's.
+      const found = groups.length === 1 ? undefined : await this.askTheLog(messages, unsent, error, deadline);
+      await this.session.discard(session, describeKafkaError(failure));
+      if (!found) return failAll(error);
       return this.receipts(messages, groups, metadata, unsent, (index) => found[index] as PublishResult);
     }
     // Built only if a partition stayed unsent: an error captures a stack, and this is the warm path.

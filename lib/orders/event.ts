@@ -13,8 +13,17 @@ export interface RecordContext {
   amznTraceId?: string | undefined;
 }
 
-/** The Kafka record for a placed order: keyed by user so a user's orders stay in order. */
-export function toOrderMessage(order: Order, eventId: string, timestampMs: number, context: RecordContext = {}): OutgoingMessage {
+/**
+ * The Kafka record for a placed order: keyed by user so a user's orders stay in order. Its value is
+ * the order's JSON text, or in registry mode the framed bytes the caller encoded.
+ */
+export function toOrderMessage(
+  order: Order,
+  eventId: string,
+  timestampMs: number,
+  context: RecordContext = {},
+  value: string | Buffer = JSON.stringify(order),
+): OutgoingMessage {
   const headers: Record<string, string> = {
     'event-id': eventId,
     'event-type': ORDER_PLACED_EVENT_TYPE,
@@ -24,5 +33,5 @@ export function toOrderMessage(order: Order, eventId: string, timestampMs: numbe
   if (context.idempotencyKey !== undefined) headers['idempotency-key'] = context.idempotencyKey;
   if (context.traceparent !== undefined) headers.traceparent = context.traceparent;
   if (context.amznTraceId !== undefined) headers['x-amzn-trace-id'] = context.amznTraceId;
-  return { key: order.user_id, value: JSON.stringify(order), timestampMs, headers };
+  return { key: order.user_id, value, timestampMs, headers };
 }

@@ -52,10 +52,6 @@ export class RegistryHttpError extends Error {
     return this.status === 404 && this.errorCode === 40401;
   }
 
-  get versionNotFound(): boolean {
-    return this.status === 404 && (this.errorCode === 40402 || this.errorCode === 40401);
-  }
-
   get authenticationFailed(): boolean {
     return this.status === 401 || this.status === 403;
   }
