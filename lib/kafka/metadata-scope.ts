@@ -52,7 +52,7 @@ const NO_TOPICS_METADATA = {
   },
 };
 
-function askNoTopicsWhenNoneAreNamed(broker: InternalBrokerShape): void {
+export function askNoTopicsWhenNoneAreNamed(broker: InternalBrokerShape): void {
   const sendRequest = privateSymbol(Object.getPrototypeOf(broker), 'private:Broker:sendRequest');
   const named = broker.metadata;
   broker.metadata = function metadata(this: InternalBrokerShape, topics: string[] = []) {

@@ -18,7 +18,9 @@ export async function expectBatchOnceInLog(
 ): Promise<RefereeRecord[]> {
   const records = (await readTopic(bootstrap, topic)).filter((record) => record.headers['idempotency-key'] === key);
   expect(records).toHaveLength(orders.length);
+  expect(answer.receipts).toHaveLength(orders.length);
   answer.receipts.forEach((receipt, index) => {
+    expect(receipt.status, `order ${index}`).toBe('written');
     const matching = records.filter((record) => record.headers['event-id'] === receipt.event_id);
     expect(
       matching.map(({ partition, offset }) => ({ partition, offset })),

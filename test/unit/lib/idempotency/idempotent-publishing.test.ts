@@ -317,6 +317,7 @@ describe('the publishing use case with Idempotency-Key', () => {
       );
       const answer = await publishing.publishOrders(batch, options('k'));
       expect(JSON.parse(answer.body).receipts[2]).toMatchObject({ status: 'failed', outcome: 'unknown' });
+      expect(store.calls.at(-1)?.method).toBe('completePartial');
       expect(store.calls.at(-1)?.args[2]).toMatchObject({ settledAt: NOW + 5_000 + TEST_POLICY.settleMs });
     });
 

@@ -29,7 +29,7 @@ describe('the patches on every broker of a client', () => {
     const client = fetchOnTheOneConnection(scopeMetadataToNamedTopics(kafka()));
     const plain = clusterFactory(kafka())({}) as { brokerPool: { createBroker(options: unknown): Record<string, unknown> } };
     const cluster = clusterFactory(client)({}) as typeof plain;
-    const options = { connectionPool: { getConnection: () => Promise.resolve('first') }, logger: plain };
+    const options = { connectionPool: { getConnection: (index = 0) => Promise.resolve(index === 0 ? 'first' : 'second') }, logger: plain };
     // Act
     const broker = cluster.brokerPool.createBroker({ ...options, logger: { namespace: () => ({}) } }) as {
       metadata: unknown;
