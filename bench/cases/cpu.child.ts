@@ -9,17 +9,15 @@ import { MAX_ORDER_BODY_BYTES } from '../../lib/http/limits';
 import { readRecordContext } from '../../lib/http/record-context';
 import { readJsonBody } from '../../lib/http/request';
 import { jsonResponse } from '../../lib/http/responses';
-import { makeIdempotentPublishing } from '../../lib/idempotency/idempotent-publishing';
 import { toOrderMessage } from '../../lib/orders/event';
 import { OrderSchema } from '../../lib/orders/schema';
-import { makeOrderPublishing } from '../../lib/publish';
-import type { OutgoingMessage, Publisher, PublishResult } from '../../lib/publisher';
 import { createRuntime } from '../../lib/runtime';
 import { parseOrThrow } from '../../lib/validation';
 import type { BenchPlan } from '../plan';
 import { childInput, progressReporter, runAsChild } from '../support/child';
 import { meanCost } from '../support/measure';
 import { lambdaContext, singleOrderEvents } from '../support/orders';
+import { instantOrders } from './instant';
 import { expectStatus } from './shared';
 
 /** Mean cost of one call, in microseconds. */
@@ -37,31 +35,10 @@ export interface CpuResult {
   steps: Record<string, Cost>;
 }
 
-/** Answers at once, as if Kafka had acknowledged: what is left is the handler's own work. */
-class InstantPublisher implements Publisher {
-  private offset = 0;
-  constructor(readonly topic: string) {}
-
-  async publish(messages: readonly OutgoingMessage[]): Promise<PublishResult[]> {
-    return messages.map((message) => ({
-      status: 'written',
-      delivery: { topic: this.topic, partition: 0, offset: this.offset++, timestamp: new Date(message.timestampMs).toISOString() },
-    }));
-  }
-}
-
 /** The real handler and use case, with the instant publisher in place of Kafka. */
 function instantHandler(logLevel: string) {
   const runtime = createRuntime(parseConfig({ ...process.env, LOG_LEVEL: logLevel }));
-  const publisher = new InstantPublisher(runtime.config.kafka.topic);
-  const orders = makeIdempotentPublishing({
-    orders: makeOrderPublishing({ publisher, logger: runtime.logger, metrics: runtime.metrics, now: Date.now }),
-    store: undefined,
-    policy: { ttlSeconds: 86_400, keyRequired: false, settleMs: 0, finishMs: 0 },
-    logger: runtime.logger,
-    metrics: runtime.metrics,
-    now: Date.now,
-  });
+  const orders = instantOrders(runtime);
   return { runtime, orders, handler: makePublishOrderHandler({ ...runtime.publishDeps, orders }) };
 }
 

@@ -7,10 +7,7 @@ import { makePublishOrderHandler } from '../../handlers/publish-order';
 import { makePublishOrdersBatchHandler } from '../../handlers/publish-orders-batch';
 import { parseConfig } from '../../lib/config';
 import { Deadline } from '../../lib/deadline';
-import { makeIdempotentPublishing } from '../../lib/idempotency/idempotent-publishing';
 import { type Order, OrderSchema } from '../../lib/orders/schema';
-import { makeOrderPublishing } from '../../lib/publish';
-import type { OutgoingMessage, Publisher, PublishResult } from '../../lib/publisher';
 import { createRuntime } from '../../lib/runtime';
 import { schemaFormat } from '../../lib/schema/formats';
 import { frame } from '../../lib/schema/framing';
@@ -20,6 +17,7 @@ import type { BenchPlan } from '../plan';
 import { childInput, progressReporter, runAsChild } from '../support/child';
 import { alternate, warmUp } from '../support/measure';
 import { apiGatewayEvent, benchOrder, lambdaContext, orderBatch, singleOrderEvents } from '../support/orders';
+import { instantOrders } from './instant';
 import { expectStatus, type TimedSummary, timedSummary } from './shared';
 
 export const MODES = ['plain', 'json', 'avro'] as const;
@@ -37,18 +35,6 @@ export interface RegistryResult {
   valueBytes: Record<Mode, number>;
 }
 
-class InstantPublisher implements Publisher {
-  private offset = 0;
-  constructor(readonly topic: string) {}
-
-  async publish(messages: readonly OutgoingMessage[]): Promise<PublishResult[]> {
-    return messages.map((message) => ({
-      status: 'written',
-      delivery: { topic: this.topic, partition: 0, offset: this.offset++, timestamp: new Date(message.timestampMs).toISOString() },
-    }));
-  }
-}
-
 /** A registry whose latest version under any subject is this code's schema of the format, with id 1. */
 function instantRegistry(format: 'json' | 'avro'): RegistryClient {
   const body = JSON.stringify({ id: 1, version: 1, schema: schemaFormat(format).schema });
@@ -61,7 +47,6 @@ function instantRegistry(format: 'json' | 'avro'): RegistryClient {
 async function handlers(mode: Mode) {
   // SILENT: the log line costs the same in every mode, and only adds noise to the difference.
   const runtime = createRuntime(parseConfig({ ...process.env, LOG_LEVEL: 'SILENT' }));
-  const publisher = new InstantPublisher(runtime.config.kafka.topic);
   const values =
     mode === 'plain'
       ? undefined
@@ -73,14 +58,7 @@ async function handlers(mode: Mode) {
           logger: runtime.logger,
         });
   await values?.resolve(new Deadline(Date.now() + 5_000));
-  const orders = makeIdempotentPublishing({
-    orders: makeOrderPublishing({ publisher, values, logger: runtime.logger, metrics: runtime.metrics, now: Date.now }),
-    store: undefined,
-    policy: { ttlSeconds: 86_400, keyRequired: false, settleMs: 0, finishMs: 0 },
-    logger: runtime.logger,
-    metrics: runtime.metrics,
-    now: Date.now,
-  });
+  const orders = instantOrders(runtime, values);
   const deps = { ...runtime.publishDeps, orders };
   return { single: makePublishOrderHandler(deps), batch: makePublishOrdersBatchHandler(deps) };
 }

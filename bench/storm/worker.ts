@@ -11,7 +11,7 @@ import { makePublishOrdersBatchHandler } from '../../handlers/publish-orders-bat
 import { parseConfig } from '../../lib/config';
 import { createRuntime } from '../../lib/runtime';
 import { childInput } from '../support/child';
-import { apiGatewayEvent, benchOrder, orderBatch } from '../support/orders';
+import { apiGatewayEvent, benchOrder, lambdaContext, orderBatch } from '../support/orders';
 import { ownCpuSeconds } from './cpu';
 import type { CoordinatorMessage, EnvironmentRecord, WorkerInput, WorkerMessage } from './messages';
 import { environment, now, traceSockets } from './sockets';
@@ -34,12 +34,6 @@ const runtimeEnv = {
   HEALTH_TIMEOUT_MS: '2000',
   LOG_LEVEL: input.logLevel,
 };
-
-/** The part of a Lambda context the handler reads, at the start of an invocation of a function with this timeout. */
-function lambdaContext(requestId: string) {
-  const end = Date.now() + input.lambdaTimeoutMs;
-  return { awsRequestId: requestId, getRemainingTimeInMillis: () => end - Date.now() };
-}
 
 /** "503: Kafka did not accept a connection (producer) before the deadline". */
 function failureReason(response: APIGatewayProxyResult): string {
@@ -86,7 +80,7 @@ async function runEnvironment(id: number, scheduledAt: number): Promise<void> {
           input.function === 'batch'
             ? apiGatewayEvent(JSON.stringify({ orders: orderBatch(first, BATCH_SIZE) }), '/orders/batch')
             : apiGatewayEvent(JSON.stringify(benchOrder(first)));
-        const response = await handler(event, lambdaContext(`storm-${id}-${invocation}`));
+        const response = await handler(event, lambdaContext(`storm-${id}-${invocation}`, input.lambdaTimeoutMs));
         const answeredAt = now();
         const ok = response.statusCode >= 200 && response.statusCode < 300;
         record.sent++;

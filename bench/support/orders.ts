@@ -119,8 +119,8 @@ export function orderBatch(first: number, count: number): BenchOrder[] {
   return Array.from({ length: count }, (_, offset) => benchOrder(first + offset));
 }
 
-/** The part of a Lambda context the handlers read: 15 s left, as at the start of an invocation. */
-export function lambdaContext(requestId = 'bench'): { awsRequestId: string; getRemainingTimeInMillis: () => number } {
-  const end = Date.now() + 15_000;
+/** The part of a Lambda context the handlers read, as at the start of an invocation of a function with this timeout. */
+export function lambdaContext(requestId = 'bench', timeoutMs = 15_000): { awsRequestId: string; getRemainingTimeInMillis: () => number } {
+  const end = Date.now() + timeoutMs;
   return { awsRequestId: requestId, getRemainingTimeInMillis: () => end - Date.now() };
 }
