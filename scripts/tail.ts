@@ -8,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 // theirs could be read.
 import '../lib/kafka/compression';
 import { parseConfig } from '../lib/config';
+import { ConfigError } from '../lib/errors';
 import { describeKafkaError } from '../lib/kafka/errors';
 import { scopeMetadataToNamedTopics } from '../lib/kafka/metadata-scope';
 import { stopIdlePolling } from '../lib/kafka/request-queue';
@@ -60,8 +61,9 @@ async function main({ topic, json, help, 'from-beginning': fromBeginning }: Retu
     stop.abort();
   });
 
-  // Registry mode's frames: decoded with the schema of their id, from SCHEMA_REGISTRY_URL.
-  const registry = parseConfig().schemaRegistry;
+  // Registry mode's frames: decoded with the schema of their id, from SCHEMA_REGISTRY_URL. The
+  // configuration is read only then: another variable of the functions' cannot stop a plain tail.
+  const registry = process.env.SCHEMA_REGISTRY_URL ? parseConfig().schemaRegistry : undefined;
   const frames = new FrameDecoder(registry ? registryClient(registry) : undefined);
 
   stopIdlePolling();
@@ -102,6 +104,10 @@ const brokers = (process.env.KAFKA_BROKERS || devKafka.bootstrap(1))
 main(options, brokers).then(
   () => process.exit(0),
   (error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(`tail: ${error.message}`);
+      process.exit(2);
+    }
     const problem = describeKafkaError(error);
     console.error(`tail: ${options.topic} on ${brokers.join(',')}: ${problem}`);
     if (!process.env.KAFKA_BROKERS && /connect/i.test(problem)) {
