@@ -59,10 +59,6 @@ export function fingerprint(orders: readonly Order[]): string {
 }
 
 /**
- * The publishing use case with Idempotency-Key behind a store: the first request with a key
- * publishes and its answer is stored; a retry gets that answer again, and writes nothing.
- */
-/**
  * What a retry knows before it answers: `found`, where the log holds its orders, when it looked;
  * `partial`, the receipts of an earlier 207 it finishes.
  */
@@ -81,6 +77,11 @@ interface Answered {
   mayStillLand?: boolean;
 }
 
+/**
+ * The publishing use case with Idempotency-Key behind a store: the first request with a key
+ * publishes and its answer is stored. A retry gets a settled answer again and writes nothing; a
+ * retry of a 504 looks in the log first, and a retry of a 207 publishes only the orders not there.
+ */
 export function makeIdempotentPublishing({ orders, store, finder, policy, logger, metrics, now }: IdempotentPublishingDeps) {
   /** Records an outcome; a failure to record it never changes the answer, which is Kafka's. */
   async function record(what: string, write: (deadline: Deadline) => Promise<void>, deadline: Deadline): Promise<void> {

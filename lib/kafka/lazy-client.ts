@@ -48,10 +48,8 @@ export class LazyClient<Client extends Connectable> {
     try {
       return await beforeDeadline(current.ready, deadline);
     } catch (error) {
-      if ((error as Error).name === 'KafkaJSSASLAuthenticationError') this.onAuthenticationFailure();
-      if (current.client) await this.discard(current.client, describeKafkaError(error));
-      else if (this.current === current) this.current = undefined;
-      throw this.unavailable(error);
+      if (!current.client && this.current === current) this.current = undefined;
+      throw await this.failedToConnect(current.client, error);
     }
   }
 
@@ -63,10 +61,15 @@ export class LazyClient<Client extends Connectable> {
     try {
       return await beforeDeadline(step(), deadline);
     } catch (error) {
-      if ((error as Error).name === 'KafkaJSSASLAuthenticationError') this.onAuthenticationFailure();
-      await this.discard(client, describeKafkaError(error));
-      throw this.unavailable(error);
+      throw await this.failedToConnect(client, error);
     }
+  }
+
+  /** A failure to connect: a refused secret is fetched again next time, and the client (if built) is replaced. */
+  private async failedToConnect(client: Client | undefined, error: unknown): Promise<PublisherError> {
+    if ((error as Error).name === 'KafkaJSSASLAuthenticationError') this.onAuthenticationFailure();
+    if (client) await this.discard(client, describeKafkaError(error));
+    return this.unavailable(error);
   }
 
   /**

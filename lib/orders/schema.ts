@@ -55,12 +55,24 @@ export function orderJsonSchema(): Record<string, unknown> {
 
 /**
  * A schema as one self-contained JSON Schema object. zod moves a schema with a meta `id` into
- * `$defs` behind a `$ref`, which would not resolve once the object is embedded in another document.
+ * `$defs` (draft-07: `definitions`) behind a `$ref`, which would not resolve once the object is
+ * embedded in another document.
  */
-export function standaloneJsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const generated = z.toJSONSchema(schema, { target: 'draft-2020-12' }) as Record<string, unknown>;
-  const { $schema, $ref, $defs, ...rest } = generated as { $schema: string; $ref?: string; $defs?: Record<string, unknown> };
-  const id = $ref?.replace('#/$defs/', '');
-  if (id === undefined || !$defs?.[id] || Object.keys($defs).length !== 1) return generated;
-  return { $schema, ...rest, ...($defs[id] as Record<string, unknown>) };
+export function standaloneJsonSchema(schema: z.ZodType, target: 'draft-2020-12' | 'draft-7' = 'draft-2020-12'): Record<string, unknown> {
+  const generated = z.toJSONSchema(schema, { target }) as Record<string, unknown>;
+  const definitionsKey = target === 'draft-7' ? 'definitions' : '$defs';
+  const {
+    $schema,
+    $ref,
+    [definitionsKey]: definitions,
+    ...rest
+  } = generated as {
+    $schema: string;
+    $ref?: string;
+    [key: string]: unknown;
+  };
+  const defined = definitions as Record<string, Record<string, unknown>> | undefined;
+  const id = $ref?.replace(`#/${definitionsKey}/`, '');
+  if (id === undefined || !defined?.[id] || Object.keys(defined).length !== 1) return generated;
+  return { $schema, ...rest, ...defined[id] };
 }

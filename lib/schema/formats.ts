@@ -1,8 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Type } from 'avsc/lib/types';
-import * as z from 'zod';
 import { ORDER_AVRO_NAME, ORDER_AVRO_SCHEMA } from '../orders/avro-schema';
-import { type Order, OrderSchema } from '../orders/schema';
+import { type Order, OrderSchema, standaloneJsonSchema } from '../orders/schema';
 
 /** How the order is written in registry mode: its schema as the registry gets it, and its encoder. */
 export interface SchemaFormat {
@@ -28,15 +27,7 @@ export interface SchemaFormat {
  * `$schema` (Apicurio refuses a JSON Schema without `$schema` or `properties`).
  */
 export function orderRegistryJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(OrderSchema, { target: 'draft-7' }) as Record<string, unknown>;
-  const { $schema, $ref, definitions, ...rest } = generated as {
-    $schema: string;
-    $ref?: string;
-    definitions?: Record<string, Record<string, unknown>>;
-  };
-  const id = $ref?.replace('#/definitions/', '');
-  if (id === undefined || !definitions?.[id] || Object.keys(definitions).length !== 1) return generated;
-  return { $schema, ...rest, ...definitions[id] };
+  return standaloneJsonSchema(OrderSchema, 'draft-7');
 }
 
 function jsonSchemaFormat(): SchemaFormat {
