@@ -74,7 +74,8 @@ async function run(command: string | undefined, env: NodeJS.ProcessEnv, console:
   const subject = subjectName(registry.subjectStrategy, config.kafka.topic, format);
   const client = registryClient(registry);
   const deadline = () => new Deadline(Date.now() + REQUEST_BOUND_MS);
-  const rule = await client.compatibilityLevel(subject, deadline()).catch(describeFailure(registry, subject));
+  const fail = describeFailure(registry, subject);
+  const rule = await client.compatibilityLevel(subject, deadline()).catch(fail);
   console.log(
     `${subject} on ${registry.url}: ${FORMAT_NAMES[format.name]}, compatibility ${rule.level}${rule.own ? '' : " (the registry's default)"}`,
   );
@@ -83,42 +84,46 @@ async function run(command: string | undefined, env: NodeJS.ProcessEnv, console:
       'warning: compatibility NONE: the registry may accept any change to this subject (Apicurio also says NONE of a subject without a rule of its own, when its global rule applies)',
     );
   }
+  const context: RegistryCommand = { client, subject, format, deadline, fail, say: console };
   if (command === 'check') {
-    await check(client, subject, format, deadline, registry, console);
+    await check(context);
     return false;
   }
-  return register(client, subject, format, deadline, registry, console);
+  return register(context);
 }
 
 interface Say {
   log(line: string): void;
 }
 
-async function check(
-  client: RegistryClient,
-  subject: string,
-  format: SchemaFormat,
-  deadline: () => Deadline,
-  registry: SchemaRegistryConfig,
-  console: Say,
-): Promise<void> {
+/** What check and register work with: the subject on the registry, each call's bound, and how a failure reads. */
+interface RegistryCommand {
+  client: RegistryClient;
+  subject: string;
+  format: SchemaFormat;
+  deadline: () => Deadline;
+  fail: (error: unknown) => never;
+  say: Say;
+}
+
+async function check({ client, subject, format, deadline, fail, say }: RegistryCommand): Promise<void> {
   let latest: Awaited<ReturnType<RegistryClient['latest']>>;
   try {
     latest = await client.latest(subject, deadline());
   } catch (error) {
     if (error instanceof RegistryHttpError && error.subjectNotFound) {
-      console.log(`ok: ${subject} has no version yet; \`npm run schema -- register\` creates version 1`);
+      say.log(`ok: ${subject} has no version yet; \`npm run schema -- register\` creates version 1`);
       return;
     }
-    throw describeFailure(registry, subject)(error);
+    throw fail(error);
   }
   if (format.isOurs(latest.schema)) {
-    console.log(`ok: this code's schema is the latest version, ${latest.version} (id ${latest.id})`);
+    say.log(`ok: this code's schema is the latest version, ${latest.version} (id ${latest.id})`);
     return;
   }
-  const answer = await client.compatibility(subject, format, deadline()).catch(describeFailure(registry, subject));
+  const answer = await client.compatibility(subject, format, deadline()).catch(fail);
   if (answer.is_compatible) {
-    console.log(
+    say.log(
       `ok: compatible with version ${latest.version} (id ${latest.id}); \`npm run schema -- register\` adds it, and the functions frame with it once it is the latest`,
     );
     return;
@@ -129,19 +134,12 @@ async function check(
   );
 }
 
-async function register(
-  client: RegistryClient,
-  subject: string,
-  format: SchemaFormat,
-  deadline: () => Deadline,
-  registry: SchemaRegistryConfig,
-  console: Say,
-): Promise<boolean> {
+async function register({ client, subject, format, deadline, fail, say }: RegistryCommand): Promise<boolean> {
   const isNew = await client.latest(subject, deadline()).then(
     () => false,
     (error: unknown) => {
       if (error instanceof RegistryHttpError && error.subjectNotFound) return true;
-      throw describeFailure(registry, subject)(error);
+      throw fail(error);
     },
   );
   let id: number;
@@ -151,16 +149,16 @@ async function register(
     if (error instanceof RegistryHttpError && error.status === 409) {
       throw new Failure(`the registry refused the schema as incompatible with ${subject}'s latest version:\n  ${error.registryMessage}`);
     }
-    throw describeFailure(registry, subject)(error);
+    throw fail(error);
   }
   if (isNew) {
     // The subject's own rule from its first version on, whatever the registry's default.
-    await client.setCompatibilityLevel(subject, SUBJECT_COMPATIBILITY, deadline()).catch(describeFailure(registry, subject));
-    console.log(`compatibility ${SUBJECT_COMPATIBILITY} set on the new subject ${subject}`);
+    await client.setCompatibilityLevel(subject, SUBJECT_COMPATIBILITY, deadline()).catch(fail);
+    say.log(`compatibility ${SUBJECT_COMPATIBILITY} set on the new subject ${subject}`);
   }
-  const latest = await client.latest(subject, deadline()).catch(describeFailure(registry, subject));
+  const latest = await client.latest(subject, deadline()).catch(fail);
   const isLatest = latest.id === id;
-  console.log(
+  say.log(
     isLatest
       ? `registered: id ${id}, version ${latest.version} of ${subject}, the latest: the functions frame with it`
       : `registered before as id ${id}, but the latest version of ${subject} is ${latest.version} (id ${latest.id}): the functions refuse to frame until this code's schema is the latest`,

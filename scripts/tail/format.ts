@@ -46,14 +46,11 @@ export function wantsColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv)
 /** `--json`: one object per line, for jq and for tests. A value that is not JSON is kept as text. */
 export function formatJson(record: TailRecord): string {
   const { partition, offset, key, headers, frame } = record;
+  const common = { partition, offset, timestamp: isoTime(record.timestampMs), key, headers };
   if (frame) {
     const decoded = frame.problem === undefined;
     return JSON.stringify({
-      partition,
-      offset,
-      timestamp: isoTime(record.timestampMs),
-      key,
-      headers,
+      ...common,
       schema_id: frame.schemaId,
       order: decoded ? frame.order : null,
       ...(decoded ? {} : { problem: frame.problem }),
@@ -61,11 +58,7 @@ export function formatJson(record: TailRecord): string {
   }
   const parsed = parseValue(record.value);
   return JSON.stringify({
-    partition,
-    offset,
-    timestamp: isoTime(record.timestampMs),
-    key,
-    headers,
+    ...common,
     order: parsed.ok ? parsed.order : null,
     ...(parsed.ok ? {} : { value: record.value }),
   });
